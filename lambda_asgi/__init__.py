@@ -1,0 +1,33 @@
+"""lambda_asgi: run ASGI applications on AWS Lambda.
+
+``handler = Adapter(app)`` serves any ASGI 3 app behind API Gateway (REST and HTTP APIs),
+Lambda Function URLs and Application Load Balancers.
+"""
+
+from __future__ import annotations
+
+from ._types import LambdaContext, LifespanMode
+from .adapter import Adapter
+from .exceptions import (
+    ConfigurationError,
+    InvalidRequestError,
+    LambdaAsgiError,
+    LifespanError,
+    ProtocolError,
+    UnsupportedEventError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adapter",
+    "ConfigurationError",
+    "InvalidRequestError",
+    "LambdaAsgiError",
+    "LambdaContext",
+    "LifespanError",
+    "LifespanMode",
+    "ProtocolError",
+    "UnsupportedEventError",
+    "__version__",
+]

@@ -1,0 +1,75 @@
+"""The exceptions lambda_asgi raises at its users.
+
+Every exception derives from :class:`LambdaAsgiError`, so ``except LambdaAsgiError`` catches
+anything the adapter itself complains about, while errors raised by the wrapped application
+propagate (or become 500 responses) untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class LambdaAsgiError(Exception):
+    """Base class of every error lambda_asgi raises."""
+
+
+class ConfigurationError(LambdaAsgiError):
+    """Raised when an :class:`~lambda_asgi.Adapter` is built with an invalid option.
+
+    ``option`` names the offending keyword argument.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+
+class UnsupportedEventError(LambdaAsgiError):
+    """Raised when no event source recognises the Lambda event.
+
+    ``keys`` lists the event's top-level keys and ``sources`` the names of the sources that
+    were tried, so the log line says what arrived and what would have been accepted.
+    """
+
+    def __init__(self, keys: Iterable[str], sources: Iterable[str], hint: str = "") -> None:
+        self.keys = tuple(keys)
+        self.sources = tuple(sources)
+        self.hint = hint
+        keys = ", ".join(self.keys) or "none"
+        message = (
+            f"no event source recognises this event (top-level keys: {keys}); "
+            f"supported sources: {', '.join(self.sources)}"
+        )
+        if hint:
+            message = f"{message}. {hint}"
+        super().__init__(message)
+
+
+class InvalidRequestError(LambdaAsgiError):
+    """Raised when an event is recognised but its request cannot be delivered faithfully.
+
+    The adapter answers such a request with a 400 response and never calls the application;
+    ``reason`` says what was wrong (for example a body flagged as base64 that is not base64).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LifespanError(LambdaAsgiError):
+    """Raised when the ASGI lifespan startup fails, or is unsupported with ``lifespan="on"``.
+
+    Raised from the :class:`~lambda_asgi.Adapter` constructor, that is during Lambda's init
+    phase, so Lambda reports an initialisation error instead of serving a broken app.
+    """
+
+
+class ProtocolError(LambdaAsgiError):
+    """Raised inside ``send()`` when the application breaks the ASGI HTTP protocol.
+
+    Examples: a body before ``http.response.start``, a second start, a status that is not an
+    integer between 100 and 599, headers that are not byte pairs. The adapter logs the
+    violation and answers 500 if the response is not complete.
+    """

@@ -1,0 +1,177 @@
+"""The ASGI lifespan protocol, run once per execution environment.
+
+Startup runs when the Adapter is built, that is during Lambda's init phase: the first request
+does not pay for it, provisioned concurrency and SnapStart snapshots include the started app,
+and a failed startup becomes an init error instead of a broken function. Shutdown runs once,
+when the process receives SIGTERM or exits. The lifespan task stays parked on the process's
+event loop in between, so whatever startup created (pools, clients) lives on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from ._types import ASGIApp, LifespanMode, LifespanScope, Message
+from .exceptions import LifespanError
+
+logger = logging.getLogger("lambda_asgi")
+
+SHUTDOWN_TIMEOUT = 5.0
+"""Seconds shutdown may take; Lambda itself allows about 0.5 s after SIGTERM."""
+
+
+class Lifespan:
+    """One app's lifespan: ``startup()`` once, ``shutdown()`` at most once."""
+
+    def __init__(self, app: ASGIApp, mode: LifespanMode) -> None:
+        self.app = app
+        self.mode = mode
+        self.state: dict[str, Any] = {}
+        self.running = False
+        self._task: asyncio.Task[None] | None = None
+        self._inbox: asyncio.Queue[Message] | None = None
+        self._outcome: asyncio.Future[Message] | None = None
+        self._error: BaseException | None = None
+
+    async def startup(self) -> None:
+        """Run the app's startup; raise LifespanError when it fails (or is unsupported with
+        mode "on")."""
+        if self.mode == "off":
+            return
+        loop = asyncio.get_running_loop()
+        self._inbox = asyncio.Queue()
+        self._outcome = loop.create_future()
+        self._task = loop.create_task(self._main())
+        self._inbox.put_nowait({"type": "lifespan.startup"})
+        message = await self._next_outcome()
+        kind = message["type"]
+        if kind == "lifespan.startup.complete":
+            self.running = True
+            return
+        if kind == "lifespan.startup.failed":
+            raise LifespanError(f"lifespan startup failed: {message.get('message') or 'no reason'}")
+        # The app never answered the startup: it raised or returned, so it has no lifespan.
+        if self.mode == "on":
+            raise LifespanError(
+                "lifespan='on' but the app does not support the lifespan protocol "
+                f"({self._describe_error()})"
+            ) from self._error
+        logger.info(
+            "ASGI app does not support the lifespan protocol (%s); running without it",
+            self._describe_error(),
+        )
+
+    async def shutdown(self) -> None:
+        """Run the app's shutdown once; failures are logged (there is nobody left to raise to)."""
+        if not self.running or self._inbox is None:
+            return
+        self.running = False
+        self._outcome = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait({"type": "lifespan.shutdown"})
+        try:
+            message = await asyncio.wait_for(self._next_outcome(), SHUTDOWN_TIMEOUT)
+        except asyncio.TimeoutError:
+            logger.error("lifespan shutdown did not finish within %.1f s", SHUTDOWN_TIMEOUT)
+            if self._task is not None:
+                self._task.cancel()
+            return
+        kind = message["type"]
+        if kind == "lifespan.shutdown.failed":
+            logger.error("lifespan shutdown failed: %s", message.get("message") or "no reason")
+        elif kind != "lifespan.shutdown.complete":
+            logger.error("lifespan shutdown did not complete (%s)", self._describe_error())
+
+    async def _next_outcome(self) -> Message:
+        assert self._outcome is not None
+        return await self._outcome
+
+    def _resolve(self, message: Message) -> None:
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.set_result(message)
+
+    def _describe_error(self) -> str:
+        if self._error is None:
+            return "it returned without answering"
+        return f"it raised {type(self._error).__name__}: {self._error}"
+
+    async def _main(self) -> None:
+        scope: LifespanScope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
+        try:
+            await self.app(scope, self._receive, self._send)  # type: ignore[arg-type]
+        except Exception as exc:
+            self._error = exc
+            if self.running:
+                logger.exception("lifespan task raised while the app was running")
+        finally:
+            self._resolve({"type": "lifespan.ended"})
+
+    async def _receive(self) -> Message:
+        assert self._inbox is not None
+        return await self._inbox.get()
+
+    async def _send(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind in (
+            "lifespan.startup.complete",
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        ):
+            self._resolve(message)
+        else:
+            logger.error("lifespan: unexpected message %r from the app", kind)
+
+
+# -- running shutdown at SIGTERM and at exit ---------------------------------------------
+
+_pending: list[tuple[Lifespan, asyncio.AbstractEventLoop]] = []
+_installed = False
+
+
+def register(lifespan: Lifespan, loop: asyncio.AbstractEventLoop) -> None:
+    """Arrange for ``lifespan.shutdown()`` at SIGTERM or interpreter exit."""
+    global _installed
+    _pending.append((lifespan, loop))
+    if _installed:
+        return
+    _installed = True
+    atexit.register(shutdown_all)
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _sigterm_handler(previous))
+
+
+def shutdown_all() -> None:
+    """Shut down every started lifespan whose loop is idle; safe to call repeatedly."""
+    while _pending:
+        lifespan, loop = _pending.pop()
+        if not lifespan.running or loop.is_closed():
+            continue
+        if loop.is_running():
+            logger.warning("lifespan shutdown skipped: the event loop is busy with a request")
+            continue
+        loop.run_until_complete(lifespan.shutdown())
+
+
+def _sigterm_handler(previous: Any) -> Any:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        shutdown_all()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            # Default action: die of SIGTERM as we would have without this handler.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return handle

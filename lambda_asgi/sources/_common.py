@@ -1,0 +1,337 @@
+"""Translation pieces every HTTP source shares.
+
+Inbound: header byte encoding, base64 bodies, ``server``/``scheme``/``client`` from the
+forwarding headers, query encoding, stage and base-path handling. Outbound: grouping the
+app's headers, separating ``Set-Cookie``, and choosing between a text and a base64 body.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode, b64encode
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from .._model import Config
+from .._types import Headers, HTTPScope
+from ..exceptions import InvalidRequestError
+
+ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.3"}
+
+# Headers whose last value the sources read while building the scope.
+_WATCHED = frozenset(
+    {"host", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "content-length"}
+)
+
+_HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
+
+# What a client may leave unencoded inside a query string; everything else (space, non-ASCII,
+# '#') is percent-encoded. '%' is kept so existing escapes stay single-encoded.
+_QUERY_SAFE = "%+=/:@!$'()*,;~?[]"
+
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "application/ecmascript",
+        "application/xml",
+        "application/xhtml+xml",
+        "application/x-www-form-urlencoded",
+        "application/graphql",
+        "application/x-ndjson",
+        "application/yaml",
+        "application/x-yaml",
+        "image/svg+xml",
+    }
+)
+
+
+def header_bytes(value: str) -> bytes:
+    """Encode a header name or value; latin-1 is HTTP's own, UTF-8 keeps anything else."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def header_text(value: bytes) -> str:
+    """Decode an app's header bytes so the front door re-encodes them to the same bytes."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def collect_headers(items: Iterable[tuple[str, str]], watched: dict[str, str]) -> Headers:
+    """ASGI headers from ``(name, value)`` pairs; names lowercased, every value kept.
+
+    The last value of each watched header (host, forwarding headers) is stored in ``watched``.
+    """
+    headers: Headers = []
+    append = headers.append
+    for name, value in items:
+        lower = name.lower()
+        if lower in _WATCHED:
+            watched[lower] = value
+        append((header_bytes(lower), header_bytes(value)))
+    return headers
+
+
+def single_headers(headers: Mapping[str, Any] | None) -> Iterable[tuple[str, str]]:
+    """Pairs from a ``{name: value}`` mapping; ``None`` (console tests) yields nothing."""
+    if not headers:
+        return ()
+    return ((name, str(value)) for name, value in headers.items())
+
+
+def multi_headers(headers: Mapping[str, Sequence[Any] | None] | None) -> Iterable[tuple[str, str]]:
+    """Pairs from a ``{name: [values]}`` mapping, one pair per value."""
+    if not headers:
+        return ()
+    return ((name, str(value)) for name, values in headers.items() for value in values or ())
+
+
+def decode_body(body: str | None, is_base64: bool) -> bytes:
+    """The request body as bytes; raises InvalidRequestError for a broken base64 body."""
+    if not body:
+        return b""
+    if is_base64:
+        try:
+            return b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequestError(
+                f"the event flags its body as base64 (isBase64Encoded) but it is not valid "
+                f"base64: {exc}"
+            ) from None
+    return body.encode("utf-8")
+
+
+def add_content_length(headers: Headers, watched: Mapping[str, str], body: bytes) -> None:
+    """Restore ``content-length``: API Gateway drops it, yet the client sent one with its body."""
+    if body and "content-length" not in watched:
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+
+
+def first_item(value: str | None) -> str | None:
+    """The first entry of a comma-separated forwarding header (``"443,80"`` gives ``"443"``)."""
+    if value is None:
+        return None
+    first = value.split(",", 1)[0].strip()
+    return first or None
+
+
+def client_from_forwarded_for(value: str | None) -> tuple[str, int] | None:
+    """The peer the load balancer saw: the rightmost ``x-forwarded-for`` entry.
+
+    The leftmost entries are whatever the client claimed and must not be trusted.
+    """
+    if not value:
+        return None
+    last = value.rsplit(",", 1)[-1].strip()
+    return (last, 0) if last else None
+
+
+def scheme_of(watched: Mapping[str, str], default: str) -> str:
+    proto = first_item(watched.get("x-forwarded-proto"))
+    if proto is not None:
+        proto = proto.lower()
+        if proto in ("http", "https"):
+            return proto
+    return default
+
+
+def server_of(
+    watched: Mapping[str, str], scheme: str, fallback_host: str | None
+) -> tuple[str, int | None] | None:
+    """``(host, port)`` from the Host header (or the event's domain), port from the forwarding
+    headers when they carry a number, else from the Host header, else the scheme's default."""
+    host = watched.get("host") or fallback_host
+    if not host:
+        return None
+    port: int | None = None
+    if host.startswith("["):  # IPv6 literal: [::1]:8080
+        end = host.find("]")
+        if end != -1 and host[end + 1 : end + 2] == ":" and host[end + 2 :].isdigit():
+            port = int(host[end + 2 :])
+            host = host[: end + 1]
+    elif host.count(":") == 1:
+        name, _, maybe_port = host.partition(":")
+        if maybe_port.isdigit():
+            host, port = name, int(maybe_port)
+    forwarded = first_item(watched.get("x-forwarded-port"))
+    if forwarded is not None and forwarded.isdigit():
+        port = int(forwarded)
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return host, port
+
+
+def http_version(protocol: Any) -> str:
+    """ASGI's ``http_version`` from the event's ``HTTP/1.1``-style protocol string."""
+    return _HTTP_VERSIONS.get(protocol, "1.1") if isinstance(protocol, str) else "1.1"
+
+
+def encode_query(params: Mapping[str, Sequence[Any] | None]) -> bytes:
+    """A query string from already-decoded ``{name: [values]}`` (REST, HTTP API 1.0)."""
+    if not params:
+        return b""
+    return "&".join(
+        f"{quote(str(name), safe='')}={quote(str(value), safe='')}"
+        for name, values in params.items()
+        for value in values or ()
+    ).encode("ascii")
+
+
+def decoded_query(
+    multi: Mapping[str, Sequence[Any] | None] | None, single: Mapping[str, Any] | None
+) -> bytes:
+    """REST/HTTP API 1.0: prefer the multi-value parameters, which keep repeats."""
+    if multi:
+        return encode_query(multi)
+    if single:
+        return encode_query({name: (value,) for name, value in single.items()})
+    return b""
+
+
+def raw_query(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """A query string from raw, still-encoded pieces (ALB, VPC Lattice): kept as the client sent
+    them so the app decodes exactly once; only characters no client leaves bare get encoded."""
+    return "&".join(
+        f"{quote(name, safe=_QUERY_SAFE)}={quote(value, safe=_QUERY_SAFE)}" for name, value in pairs
+    ).encode("utf-8")
+
+
+def strip_prefix(path: str, prefix: str) -> str | None:
+    """``path`` without ``prefix`` when it starts with that whole segment, else None."""
+    if not prefix or not path.startswith(prefix):
+        return None
+    rest = path[len(prefix) :]
+    if not rest:
+        return "/"
+    return rest if rest[0] == "/" else None
+
+
+def split_base_path(
+    path: str, raw_path: bytes | None, config: Config
+) -> tuple[str, str, bytes | None]:
+    """``(root_path, path, raw_path)`` for a front door whose path still carries the custom
+    domain's base path (REST custom domains, CloudFront or ALB path rules): strip it when
+    present and make it the root path."""
+    rest = strip_prefix(path, config.base_path)
+    if rest is None:
+        return "", path, raw_path
+    if raw_path is not None:
+        quoted = quote(config.base_path).encode("ascii")
+        raw_path = (raw_path[len(quoted) :] or b"/") if raw_path.startswith(quoted) else None
+    return config.base_path, rest, raw_path
+
+
+def make_scope(
+    *,
+    method: str,
+    scheme: str,
+    root_path: str,
+    path: str,
+    raw_path: bytes | None,
+    query_string: bytes,
+    headers: Headers,
+    client: tuple[str, int] | None,
+    server: tuple[str, int | None] | None,
+    http_version: str,
+    event: Any,
+    context: Any,
+) -> HTTPScope:
+    """The ASGI scope. ``path``/``raw_path`` are the app's route path: the root path is put in
+    front of both, as servers do, so frameworks strip it for routing and keep it for URLs."""
+    if root_path:
+        path = root_path + path
+        if raw_path is not None:
+            raw_path = quote(root_path).encode("ascii") + raw_path
+    return {
+        "type": "http",
+        "asgi": ASGI_VERSIONS,  # type: ignore[typeddict-item]
+        "http_version": http_version,
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": raw_path,
+        "root_path": root_path,
+        "query_string": query_string,
+        "headers": headers,
+        "client": client,
+        "server": server,
+        "extensions": {},
+        "aws.event": event,
+        "aws.context": context,
+    }
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+class FoldedHeaders:
+    """The app's response headers grouped case-insensitively, ``Set-Cookie`` kept apart.
+
+    ``groups`` maps the first-seen spelling of each name to its values, in order.
+    """
+
+    __slots__ = ("content_encoded", "content_type", "cookies", "groups")
+
+    def __init__(self, headers: Headers) -> None:
+        groups: dict[str, list[str]] = {}
+        spelling: dict[str, str] = {}
+        cookies: list[str] = []
+        content_type: str | None = None
+        content_encoded = False
+        for raw_name, raw_value in headers:
+            name = header_text(raw_name)
+            value = header_text(raw_value)
+            lower = name.lower()
+            if lower == "set-cookie":
+                cookies.append(value)
+                continue
+            if lower == "content-type":
+                content_type = value
+            elif lower == "content-encoding":
+                content_encoded = value.strip().lower() not in ("", "identity")
+            known = spelling.get(lower)
+            if known is None:
+                spelling[lower] = name
+                groups[name] = [value]
+            else:
+                groups[known].append(value)
+        self.groups = groups
+        self.cookies = cookies
+        self.content_type = content_type
+        self.content_encoded = content_encoded
+
+    def joined(self) -> dict[str, str]:
+        """One value per name: repeats comma-joined, as RFC 9110 allows for list headers."""
+        return {name: ", ".join(values) for name, values in self.groups.items()}
+
+
+def is_text(content_type: str | None, config: Config) -> bool:
+    """Whether a body of this content type can travel as a JSON string instead of base64."""
+    if not content_type:
+        return False
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml")):
+        return True
+    extra = config.text_mime_types
+    return bool(extra) and (mime in extra or mime.split("/", 1)[0] + "/" in extra)
+
+
+def encode_body(body: bytes, folded: FoldedHeaders, config: Config) -> tuple[str, bool]:
+    """``(body, isBase64Encoded)``: text for textual, unencoded, valid UTF-8 bodies, else base64.
+
+    Either way the client receives exactly the app's bytes.
+    """
+    if not body:
+        return "", False
+    if not folded.content_encoded and is_text(folded.content_type, config):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return b64encode(body).decode("ascii"), True

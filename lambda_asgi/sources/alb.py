@@ -1,0 +1,136 @@
+"""Application Load Balancer targets, in single- and multi-value header mode.
+
+ALB forwards the path and query exactly as the client encoded them (it decodes nothing), sends
+no source address except what it appends to ``x-forwarded-for``, and signals multi-value mode
+by sending ``multiValueHeaders``/``multiValueQueryStringParameters`` instead of ``headers``/
+``queryStringParameters``. The answer must use the same mode, carry ``statusDescription``,
+a string body (never null) and string header values, or the client gets a 502.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
+from urllib.parse import unquote
+
+from .._model import Config, Response, Source
+from .._types import AlbResponse, HTTPScope, LambdaContext
+from ._common import (
+    FoldedHeaders,
+    add_content_length,
+    client_from_forwarded_for,
+    collect_headers,
+    decode_body,
+    encode_body,
+    make_scope,
+    multi_headers,
+    raw_query,
+    scheme_of,
+    server_of,
+    single_headers,
+    split_base_path,
+)
+
+logger = logging.getLogger("lambda_asgi")
+
+
+def is_alb(event: Mapping[str, Any]) -> bool:
+    request_context = event.get("requestContext")
+    return isinstance(request_context, Mapping) and "elb" in request_context
+
+
+def _is_multi_value(event: Mapping[str, Any]) -> bool:
+    return "multiValueHeaders" in event or "multiValueQueryStringParameters" in event
+
+
+def _query_pairs(event: Mapping[str, Any], multi_value: bool) -> Iterable[tuple[str, str]]:
+    if multi_value:
+        params: Mapping[str, Sequence[Any] | None] = (
+            event.get("multiValueQueryStringParameters") or {}
+        )
+        return ((name, str(value)) for name, values in params.items() for value in values or ())
+    single = event.get("queryStringParameters") or {}
+    return ((name, str(value)) for name, value in single.items())
+
+
+def to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    multi_value = _is_multi_value(event)
+    watched: dict[str, str] = {}
+    headers = collect_headers(
+        multi_headers(event.get("multiValueHeaders"))
+        if multi_value
+        else single_headers(event.get("headers")),
+        watched,
+    )
+    body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    add_content_length(headers, watched, body)
+
+    event_path = event.get("path") or "/"
+    path, raw_path = unquote(event_path), event_path.encode("utf-8")
+    root_path = ""
+    if config.base_path:
+        root_path, path, raw_path = split_base_path(path, raw_path, config)
+
+    scheme = scheme_of(watched, "http")
+    scope = make_scope(
+        method=event.get("httpMethod") or "GET",
+        scheme=scheme,
+        root_path=root_path,
+        path=path,
+        raw_path=raw_path,
+        query_string=raw_query(_query_pairs(event, multi_value)),
+        headers=headers,
+        client=client_from_forwarded_for(watched.get("x-forwarded-for")),
+        server=server_of(watched, scheme, None),
+        http_version="1.1",
+        event=event,
+        context=context,
+    )
+    return scope, body
+
+
+@cache
+def status_description(status: int) -> str:
+    """``"200 OK"``: ALB's required status line text (imported lazily: ``http`` is not free)."""
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def to_response(response: Response, event: Mapping[str, Any], config: Config) -> AlbResponse:
+    folded = FoldedHeaders(response.headers)
+    body, is_base64 = encode_body(response.body, folded, config)
+    result: AlbResponse = {
+        "statusCode": response.status,
+        "statusDescription": status_description(response.status),
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if _is_multi_value(event):
+        multi = dict(folded.groups)
+        if folded.cookies:
+            multi["Set-Cookie"] = folded.cookies
+        result["multiValueHeaders"] = multi
+        return result
+    headers = folded.joined()
+    if folded.cookies:
+        if len(folded.cookies) > 1:
+            logger.warning(
+                "ALB target group is in single-value header mode, which carries one Set-Cookie "
+                "only: sending the last of %d cookies; enable multi-value headers on the target "
+                "group to send them all",
+                len(folded.cookies),
+            )
+        headers["Set-Cookie"] = folded.cookies[-1]
+    result["headers"] = headers
+    return result
+
+
+ALB = Source("alb", is_alb, to_scope, to_response)

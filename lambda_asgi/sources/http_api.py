@@ -1,0 +1,156 @@
+"""API Gateway HTTP APIs (payload format 2.0) and Lambda Function URLs.
+
+Both send the 2.0 event (``rawPath``, ``rawQueryString``, lowercased comma-joined headers,
+``cookies``) and accept ``statusCode``, ``headers``, ``cookies``, ``body`` and
+``isBase64Encoded``: no multi-value headers, so repeats are comma-joined and every
+Set-Cookie goes in ``cookies``.
+
+They differ on the way in: HTTP API decodes ``rawPath`` (the original bytes are lost, so it
+must not be unquoted again) and puts a named stage in front of it; a Function URL keeps
+``rawPath`` percent-encoded and sends cookies twice, in ``cookies`` and a ``cookie`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from .._model import Config, Response, Source
+from .._types import HttpApiResponse, HTTPScope, LambdaContext
+from ._common import (
+    FoldedHeaders,
+    add_content_length,
+    collect_headers,
+    decode_body,
+    encode_body,
+    encode_query,
+    http_version,
+    make_scope,
+    scheme_of,
+    server_of,
+    single_headers,
+    split_base_path,
+    strip_prefix,
+)
+
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``requestContext`` of a 2.0 event that has ``requestContext.http``, else None.
+
+    VPC Lattice v2 events also say ``version: "2.0"`` but have no ``http`` block.
+    """
+    if event.get("version") != "2.0":
+        return None
+    request_context = event.get("requestContext")
+    if isinstance(request_context, Mapping) and isinstance(request_context.get("http"), Mapping):
+        return request_context
+    return None
+
+
+def is_function_url(event: Mapping[str, Any]) -> bool:
+    request_context = _http_context(event)
+    if request_context is None:
+        return False
+    domain = request_context.get("domainName")
+    return isinstance(domain, str) and ".lambda-url." in domain
+
+
+def is_http_api(event: Mapping[str, Any]) -> bool:
+    return _http_context(event) is not None
+
+
+def _headers(event: Mapping[str, Any], watched: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """Headers with exactly one ``cookie`` header, built from the ``cookies`` list when there
+    is one (HTTP API has no cookie header; a Function URL has both)."""
+    items: Iterable[tuple[str, str]] = single_headers(event.get("headers"))
+    cookies = event.get("cookies")
+    if cookies:
+        items = [(name, value) for name, value in items if name.lower() != "cookie"]
+        items.append(("cookie", "; ".join(cookies)))
+    return collect_headers(items, watched)
+
+
+def _to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config, *, function_url: bool
+) -> tuple[HTTPScope, bytes]:
+    request_context = event["requestContext"]
+    http = request_context["http"]
+    watched: dict[str, str] = {}
+    headers = _headers(event, watched)
+    body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    add_content_length(headers, watched, body)
+
+    event_path = event.get("rawPath") or http.get("path") or "/"
+    raw_path: bytes | None
+    if function_url:
+        path, raw_path = unquote(event_path), event_path.encode("utf-8")
+        root_path = ""
+        if config.base_path:
+            root_path, path, raw_path = split_base_path(path, raw_path, config)
+    else:
+        path, raw_path = event_path, None
+        stage = request_context.get("stage")
+        stage_path = strip_prefix(path, f"/{stage}") if stage and stage != "$default" else None
+        if stage_path is not None:
+            path = stage_path
+        domain = request_context.get("domainName")
+        if not domain or domain.endswith(_AWS_DOMAINS):
+            root_path = f"/{stage}" if stage_path is not None else ""
+        else:  # custom domain: its API-mapping key is in the URL, never in rawPath
+            root_path = config.base_path
+
+    query = event.get("rawQueryString")
+    if query is None:  # hand-written events: rebuild from the decoded parameters
+        params = event.get("queryStringParameters") or {}
+        query_string = encode_query({name: (value,) for name, value in params.items()})
+    else:
+        query_string = query.encode("utf-8")
+
+    scheme = scheme_of(watched, "https")
+    source_ip = http.get("sourceIp")
+    scope = make_scope(
+        method=http.get("method") or "GET",
+        scheme=scheme,
+        root_path=root_path,
+        path=path,
+        raw_path=raw_path,
+        query_string=query_string,
+        headers=headers,
+        client=(source_ip, 0) if source_ip else None,
+        server=server_of(watched, scheme, request_context.get("domainName")),
+        http_version=http_version(http.get("protocol")),
+        event=event,
+        context=context,
+    )
+    return scope, body
+
+
+def http_api_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(event, context, config, function_url=False)
+
+
+def function_url_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(event, context, config, function_url=True)
+
+
+def to_response(response: Response, event: Mapping[str, Any], config: Config) -> HttpApiResponse:
+    folded = FoldedHeaders(response.headers)
+    body, is_base64 = encode_body(response.body, folded, config)
+    return {
+        "statusCode": response.status,
+        "headers": folded.joined(),
+        "cookies": folded.cookies,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+FUNCTION_URL = Source("function_url", is_function_url, function_url_to_scope, to_response)
+HTTP_API = Source("http_api", is_http_api, http_api_to_scope, to_response)

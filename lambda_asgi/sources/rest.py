@@ -1,0 +1,145 @@
+"""API Gateway REST APIs (Lambda proxy integration) and HTTP APIs with payload format 1.0.
+
+Both send the "1.0" proxy event: ``httpMethod``, ``path``, single- and multi-value headers and
+query parameters, and accept only ``statusCode``, ``headers``, ``multiValueHeaders``, ``body``
+and ``isBase64Encoded`` back (REST answers 502 to any other key).
+
+Differences handled here: REST keeps ``path`` percent-encoded and, on the execute-api domain,
+serves it under ``/{stage}`` (visible only in ``requestContext.path``); HTTP API 1.0 decodes
+the path and puts a named stage in front of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from .._model import Config, Response, Source
+from .._types import HTTPScope, LambdaContext, RestResponse
+from ._common import (
+    FoldedHeaders,
+    add_content_length,
+    collect_headers,
+    decode_body,
+    decoded_query,
+    encode_body,
+    http_version,
+    make_scope,
+    multi_headers,
+    scheme_of,
+    server_of,
+    single_headers,
+    split_base_path,
+    strip_prefix,
+)
+
+
+def is_rest(event: Mapping[str, Any]) -> bool:
+    return "httpMethod" in event and "requestContext" in event and "version" not in event
+
+
+def is_http_api_v1(event: Mapping[str, Any]) -> bool:
+    return event.get("version") == "1.0" and "httpMethod" in event
+
+
+def _stage_root(request_context: Mapping[str, Any], path: str) -> str:
+    """``/{stage}`` when the public URL carried the stage: ``requestContext.path`` is then the
+    stage followed by the event's path (the execute-api domain); behind a custom domain the
+    two are equal and the stage is not in the URL."""
+    stage = request_context.get("stage")
+    public = request_context.get("path")
+    if not stage or not isinstance(public, str):
+        return ""
+    prefix = f"/{stage}"
+    if public in (prefix + path, prefix) or unquote(public) == prefix + unquote(path):
+        return prefix
+    return ""
+
+
+def _to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config, *, decoded_path: bool
+) -> tuple[HTTPScope, bytes]:
+    request_context = event.get("requestContext") or {}
+    watched: dict[str, str] = {}
+    multi = event.get("multiValueHeaders")
+    headers = collect_headers(
+        multi_headers(multi) if multi else single_headers(event.get("headers")), watched
+    )
+    body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    add_content_length(headers, watched, body)
+
+    event_path = event.get("path") or "/"
+    raw_path: bytes | None
+    if decoded_path:  # HTTP API 1.0: the original bytes are gone, never unquote again
+        path, raw_path = event_path, None
+        stage = request_context.get("stage")
+        stage_path = strip_prefix(path, f"/{stage}") if stage and stage != "$default" else None
+        root_path = f"/{stage}" if stage_path is not None else ""
+        if stage_path is not None:
+            path = stage_path
+    else:
+        path, raw_path = unquote(event_path), event_path.encode("utf-8")
+        root_path = _stage_root(request_context, event_path)
+    if not root_path and config.base_path:
+        root_path, path, raw_path = split_base_path(path, raw_path, config)
+
+    scheme = scheme_of(watched, "https")
+    identity = request_context.get("identity") or {}
+    source_ip = identity.get("sourceIp")
+    scope = make_scope(
+        method=event.get("httpMethod") or "GET",
+        scheme=scheme,
+        root_path=root_path,
+        path=path,
+        raw_path=raw_path,
+        query_string=decoded_query(
+            event.get("multiValueQueryStringParameters"), event.get("queryStringParameters")
+        ),
+        headers=headers,
+        client=(source_ip, 0) if source_ip else None,
+        server=server_of(watched, scheme, request_context.get("domainName")),
+        http_version=http_version(request_context.get("protocol")),
+        event=event,
+        context=context,
+    )
+    return scope, body
+
+
+def rest_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(event, context, config, decoded_path=False)
+
+
+def http_api_v1_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(event, context, config, decoded_path=True)
+
+
+def to_response(response: Response, event: Mapping[str, Any], config: Config) -> RestResponse:
+    """Single-valued headers in ``headers``; repeated ones and every Set-Cookie in
+    ``multiValueHeaders`` (a header in both would be sent twice)."""
+    folded = FoldedHeaders(response.headers)
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, values in folded.groups.items():
+        if len(values) == 1:
+            single[name] = values[0]
+        else:
+            multi[name] = values
+    if folded.cookies:
+        multi["Set-Cookie"] = folded.cookies
+    body, is_base64 = encode_body(response.body, folded, config)
+    return {
+        "statusCode": response.status,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+REST = Source("rest", is_rest, rest_to_scope, to_response)
+HTTP_API_V1 = Source("http_api_v1", is_http_api_v1, http_api_v1_to_scope, to_response)
