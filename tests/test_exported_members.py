@@ -1,0 +1,37 @@
+"""The public surface is deliberate: adding or removing a name is an API decision."""
+
+from __future__ import annotations
+
+import lambda_asgi
+import lambda_asgi.testing
+
+
+def test_exported_members() -> None:
+    exported = set(lambda_asgi.__all__)
+    public = {name for name in dir(lambda_asgi) if not name.startswith("_")} | {"__version__"}
+    modules = {"adapter", "annotations", "cycle", "exceptions", "lifespan", "sources", "testing"}
+    assert exported == public - modules
+    assert lambda_asgi.__all__ == sorted(lambda_asgi.__all__)
+    assert lambda_asgi.__all__ == [
+        "Adapter",
+        "ConfigurationError",
+        "InvalidRequestError",
+        "LambdaAsgiError",
+        "LambdaContext",
+        "LifespanError",
+        "LifespanMode",
+        "ProtocolError",
+        "UnsupportedEventError",
+        "__version__",
+    ]
+
+
+def test_testing_exports() -> None:
+    assert lambda_asgi.testing.__all__ == sorted(lambda_asgi.testing.__all__)
+
+
+def test_exceptions_share_one_base() -> None:
+    for name in lambda_asgi.__all__:
+        obj = getattr(lambda_asgi, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, lambda_asgi.LambdaAsgiError)
