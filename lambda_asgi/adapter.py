@@ -15,7 +15,7 @@ from typing import Any, get_args
 from . import lifespan as _lifespan
 from ._model import Config, Response
 from ._types import ASGIApp, LambdaContext, LifespanMode
-from .cycle import error_response, run_http
+from .cycle import error_response, run_http, task_factory
 from .exceptions import ConfigurationError, InvalidRequestError, LambdaAsgiError
 from .sources import SOURCES, detect
 
@@ -29,6 +29,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
     global _loop
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
+        _loop.set_task_factory(task_factory)
     return _loop
 
 

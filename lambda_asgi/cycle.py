@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine, Generator
+from contextvars import ContextVar
 from typing import Any
 
 from ._model import Response
@@ -22,6 +24,27 @@ from .exceptions import ProtocolError
 logger = logging.getLogger("lambda_asgi")
 
 _BODY_KINDS = (bytes, bytearray, memoryview)
+
+
+# The tasks spawned while serving the current request, so a lone receive() can tell whether
+# anybody else could still complete the response. Recorded by our loop's task factory, which
+# costs nothing per request; on a loop that is not ours a snapshot of all tasks is the fallback.
+_spawned: ContextVar[list[asyncio.Task[Any]] | None] = ContextVar(
+    "lambda_asgi_spawned", default=None
+)
+
+
+def task_factory(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, Any] | Generator[Any, None, Any],
+    **kwargs: Any,
+) -> asyncio.Task[Any]:
+    """The task factory of the Adapter's loop: a plain Task, remembered by its request."""
+    task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+    spawned = _spawned.get()
+    if spawned is not None:
+        spawned.append(task)
+    return task
 
 
 def error_response(status: int, text: str) -> Response:
@@ -43,7 +66,7 @@ def _checked_headers(headers: Any) -> Headers:
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
     for name, value in pairs:
-        if not isinstance(name, bytes) or not isinstance(value, bytes):
+        if type(name) is not bytes or type(value) is not bytes:
             raise ProtocolError(
                 f"header names and values must be bytes, got {name!r:.40}: {value!r:.40}"
             )
@@ -54,10 +77,11 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
     """Run the app for one request and return the complete response it sent, or a 500."""
     loop = asyncio.get_running_loop()
     app_task = asyncio.current_task(loop)
-    # Tasks that existed before this request (lifespan, app background loops) can never
-    # answer it; everything the app spawns from here on might.
-    earlier = asyncio.all_tasks(loop)
-    earlier.discard(app_task)
+    spawned: list[asyncio.Task[Any]] = []
+    token = _spawned.set(spawned)
+    # Without our task factory, every task that existed before this request (lifespan, app
+    # background loops) is known not to answer it; anything newer might.
+    earlier = None if loop.get_task_factory() is task_factory else asyncio.all_tasks(loop)
     waiting: set[asyncio.Task[Any]] = set()
     completed: asyncio.Future[None] | None = None
 
@@ -75,12 +99,17 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
         assert current is not None
         waiting.add(current)
         try:
+            # A task that runs nothing but receive() (asyncio.wait_for before 3.12, shield,
+            # ensure_future) is awaited by the app's task, which cannot answer meanwhile.
+            wrapped = getattr(current.get_coro(), "cr_code", None) is receive.__code__
             while not complete:
-                others = [
-                    task
-                    for task in asyncio.all_tasks(loop)
-                    if task not in earlier and task not in waiting and not task.done()
-                ]
+                if earlier is None:
+                    candidates = list(spawned)
+                else:
+                    candidates = [task for task in asyncio.all_tasks(loop) if task not in earlier]
+                if not wrapped and app_task is not None:
+                    candidates.append(app_task)
+                others = [task for task in candidates if task not in waiting and not task.done()]
                 if not others:
                     return
                 if completed is None:
@@ -101,13 +130,7 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
     def fail(message: str) -> ProtocolError:
         nonlocal violation
         violation = message
-        logger.error(
-            "ASGI protocol violation: %s (%s %s, aws_request_id=%s)",
-            message,
-            scope["method"],
-            scope["path"],
-            request_id,
-        )
+        logger.error("ASGI protocol violation: %s (%s)", message, _where(scope, request_id))
         return ProtocolError(message)
 
     async def send(message: Message) -> None:
@@ -121,7 +144,10 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
             value = message.get("status")
             if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
                 raise fail(f"'status' must be an integer from 100 to 599, got {value!r}")
-            response_headers = _checked_headers(message.get("headers"))
+            try:
+                response_headers = _checked_headers(message.get("headers"))
+            except ProtocolError as exc:
+                raise fail(str(exc)) from None
             status = int(value)
             started = True
             return
@@ -137,35 +163,34 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
             if completed is not None and not completed.done():
                 completed.set_result(None)
 
-    where = f"{scope['method']} {scope['path']}, aws_request_id={request_id}"
     try:
         await app(scope, receive, send)  # type: ignore[arg-type]
     except Exception as exc:
-        logged = isinstance(exc, ProtocolError) and str(exc) == violation
-        if complete:
-            if not logged:
-                logger.exception(
-                    "ASGI app raised after its response was complete; the response is "
-                    "returned as sent (%s)",
-                    where,
-                )
-        else:
-            if not logged:
-                moment = "after the response started" if started else "before responding"
-                logger.exception("ASGI app raised %s; answering 500 (%s)", moment, where)
+        if not (isinstance(exc, ProtocolError) and str(exc) == violation):  # else logged in send
+            if complete:
+                what = "after its response was complete; the response is returned as sent"
+            elif started:
+                what = "after the response started; answering 500"
+            else:
+                what = "before responding; answering 500"
+            logger.exception("ASGI app raised %s (%s)", what, _where(scope, request_id))
+        if not complete:
             return error_response(500, "Internal Server Error")
     else:
-        if not started:
-            logger.error(
-                "ASGI app returned without sending 'http.response.start'; answering 500 (%s)",
-                where,
-            )
-            return error_response(500, "Internal Server Error")
         if not complete:
+            what = (
+                "before finishing its body (no 'http.response.body' with more_body=False)"
+                if started
+                else "without sending 'http.response.start'"
+            )
             logger.error(
-                "ASGI app returned before finishing its body (no 'http.response.body' with "
-                "more_body=False); answering 500 (%s)",
-                where,
+                "ASGI app returned %s; answering 500 (%s)", what, _where(scope, request_id)
             )
             return error_response(500, "Internal Server Error")
+    finally:
+        _spawned.reset(token)
     return Response(status, response_headers, b"".join(chunks))
+
+
+def _where(scope: HTTPScope, request_id: str) -> str:
+    return f"{scope['method']} {scope['path']}, aws_request_id={request_id}"

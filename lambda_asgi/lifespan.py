@@ -73,6 +73,9 @@ class Lifespan:
         if not self.running or self._inbox is None:
             return
         self.running = False
+        if self._task is None or self._task.done():
+            logger.warning("lifespan shutdown skipped: the app's lifespan task already ended")
+            return
         self._outcome = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait({"type": "lifespan.shutdown"})
         try:

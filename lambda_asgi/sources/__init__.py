@@ -22,7 +22,7 @@ SOURCES: tuple[Source, ...] = (ALB, FUNCTION_URL, HTTP_API, HTTP_API_V1, REST)
 
 def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
     """The first source whose ``matches`` accepts the event."""
-    if isinstance(event, Mapping):
+    if type(event) is dict:  # what Lambda's runtime hands over; any other type is no HTTP event
         for source in sources:
             if source.matches(event):
                 return source
@@ -32,10 +32,23 @@ def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
     raise UnsupportedEventError(keys, (source.name for source in sources), describe(event))
 
 
+_JSON_TYPES = {
+    type(None): "null",
+    str: "string",
+    list: "array",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+}
+
+
 def describe(event: Any) -> str:
     """A guess at what an unsupported event is, to make the error actionable."""
     if not isinstance(event, Mapping):
-        return f"The event is a JSON {type(event).__name__}, not an object"
+        kind = _JSON_TYPES.get(type(event), type(event).__name__)
+        return f"The event is a JSON {kind}, not an object"
+    if not event:
+        return "The event is an empty object (a test invoke without a payload?)"
     request_context = event.get("requestContext")
     if isinstance(request_context, Mapping):
         if "eventType" in request_context or "connectionId" in request_context:

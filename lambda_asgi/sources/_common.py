@@ -17,13 +17,6 @@ from .._model import Config
 from .._types import Headers, HTTPScope
 from ..exceptions import InvalidRequestError
 
-ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.3"}
-
-# Headers whose last value the sources read while building the scope.
-_WATCHED = frozenset(
-    {"host", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "content-length"}
-)
-
 _HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
 
 # What a client may leave unencoded inside a query string; everything else (space, non-ASCII,
@@ -63,33 +56,46 @@ def header_text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-def collect_headers(items: Iterable[tuple[str, str]], watched: dict[str, str]) -> Headers:
-    """ASGI headers from ``(name, value)`` pairs; names lowercased, every value kept.
-
-    The last value of each watched header (host, forwarding headers) is stored in ``watched``.
-    """
-    headers: Headers = []
-    append = headers.append
-    for name, value in items:
-        lower = name.lower()
-        if lower in _WATCHED:
-            watched[lower] = value
-        append((header_bytes(lower), header_bytes(value)))
-    return headers
+Watched = dict[bytes, bytes]
+"""The last value of every request header by lowercase name, for the few the sources read."""
 
 
-def single_headers(headers: Mapping[str, Any] | None) -> Iterable[tuple[str, str]]:
-    """Pairs from a ``{name: value}`` mapping; ``None`` (console tests) yields nothing."""
+def collect_headers(items: list[tuple[Any, Any]]) -> tuple[Headers, Watched]:
+    """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
+    last value of each name (``dict`` keeps the last of repeated keys)."""
+    try:  # fast path: string names and values within latin-1, as nearly all events are
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
+        ]
+    except (UnicodeEncodeError, AttributeError):
+        headers = [
+            (header_bytes(str(name).lower()), header_bytes(str(value))) for name, value in items
+        ]
+    return headers, dict(headers)
+
+
+def single_headers(headers: Any) -> list[tuple[Any, Any]]:
+    """Pairs from a ``{name: value}`` mapping; ``None`` (console tests) gives none."""
     if not headers:
-        return ()
-    return ((name, str(value)) for name, value in headers.items())
+        return []
+    return list(headers.items())
 
 
-def multi_headers(headers: Mapping[str, Sequence[Any] | None] | None) -> Iterable[tuple[str, str]]:
+def multi_headers(headers: Any) -> list[tuple[Any, Any]]:
     """Pairs from a ``{name: [values]}`` mapping, one pair per value."""
     if not headers:
+        return []
+    return [(name, value) for name, values in headers.items() for value in value_list(values)]
+
+
+def value_list(values: Any) -> Sequence[Any]:
+    """The values of a multi-value map entry; a bare string (not a list) is a malformed event,
+    and iterating it would split it into characters."""
+    if type(values) is list or type(values) is tuple:
+        return values
+    if values is None:
         return ()
-    return ((name, str(value)) for name, values in headers.items() for value in values or ())
+    raise InvalidRequestError(f"multi-value entries must be lists, got {values!r:.40}")
 
 
 def decode_body(body: str | None, is_base64: bool) -> bytes:
@@ -107,46 +113,50 @@ def decode_body(body: str | None, is_base64: bool) -> bytes:
     return body.encode("utf-8")
 
 
-def add_content_length(headers: Headers, watched: Mapping[str, str], body: bytes) -> None:
+def add_content_length(headers: Headers, watched: Watched, body: bytes) -> None:
     """Restore ``content-length``: API Gateway drops it, yet the client sent one with its body."""
-    if body and "content-length" not in watched:
+    if body and b"content-length" not in watched:
         headers.append((b"content-length", str(len(body)).encode("ascii")))
 
 
-def first_item(value: str | None) -> str | None:
+def first_item(value: bytes | None) -> str | None:
     """The first entry of a comma-separated forwarding header (``"443,80"`` gives ``"443"``)."""
     if value is None:
         return None
-    first = value.split(",", 1)[0].strip()
-    return first or None
+    first = value.split(b",", 1)[0].strip()
+    return first.decode("latin-1") if first else None
 
 
-def client_from_forwarded_for(value: str | None) -> tuple[str, int] | None:
+def client_from_forwarded_for(value: bytes | None) -> tuple[str, int] | None:
     """The peer the load balancer saw: the rightmost ``x-forwarded-for`` entry.
 
     The leftmost entries are whatever the client claimed and must not be trusted.
     """
     if not value:
         return None
-    last = value.rsplit(",", 1)[-1].strip()
-    return (last, 0) if last else None
+    last = value.rsplit(b",", 1)[-1].strip()
+    return (last.decode("latin-1"), 0) if last else None
 
 
-def scheme_of(watched: Mapping[str, str], default: str) -> str:
-    proto = first_item(watched.get("x-forwarded-proto"))
-    if proto is not None:
-        proto = proto.lower()
-        if proto in ("http", "https"):
-            return proto
+def scheme_of(watched: Watched, default: str) -> str:
+    proto = watched.get(b"x-forwarded-proto")
+    if proto is None:
+        return default
+    if proto == b"https" or proto == b"http":
+        return proto.decode("ascii")
+    first = first_item(proto)
+    if first is not None and first.lower() in ("http", "https"):
+        return first.lower()
     return default
 
 
 def server_of(
-    watched: Mapping[str, str], scheme: str, fallback_host: str | None
+    watched: Watched, scheme: str, fallback_host: str | None
 ) -> tuple[str, int | None] | None:
     """``(host, port)`` from the Host header (or the event's domain), port from the forwarding
     headers when they carry a number, else from the Host header, else the scheme's default."""
-    host = watched.get("host") or fallback_host
+    raw_host = watched.get(b"host")
+    host = header_text(raw_host) if raw_host else fallback_host
     if not host:
         return None
     port: int | None = None
@@ -159,7 +169,7 @@ def server_of(
         name, _, maybe_port = host.partition(":")
         if maybe_port.isdigit():
             host, port = name, int(maybe_port)
-    forwarded = first_item(watched.get("x-forwarded-port"))
+    forwarded = first_item(watched.get(b"x-forwarded-port"))
     if forwarded is not None and forwarded.isdigit():
         port = int(forwarded)
     if port is None:
@@ -179,7 +189,7 @@ def encode_query(params: Mapping[str, Sequence[Any] | None]) -> bytes:
     return "&".join(
         f"{quote(str(name), safe='')}={quote(str(value), safe='')}"
         for name, values in params.items()
-        for value in values or ()
+        for value in value_list(values)
     ).encode("ascii")
 
 
@@ -210,6 +220,35 @@ def strip_prefix(path: str, prefix: str) -> str | None:
     if not rest:
         return "/"
     return rest if rest[0] == "/" else None
+
+
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def split_http_api_stage(
+    path: str, request_context: Mapping[str, Any], config: Config
+) -> tuple[str, str]:
+    """``(root_path, path)`` for HTTP APIs (both payload versions), whose decoded path starts
+    with a named stage. On the execute-api domain the stage is the root path; on a custom
+    domain the URL carries the API-mapping key instead, never the stage, and the mapping key
+    never appears in the event, so the root path is the configured ``base_path``."""
+    stage = request_context.get("stage")
+    stage_path = strip_prefix(path, f"/{stage}") if stage and stage != "$default" else None
+    if stage_path is not None:
+        path = stage_path
+    domain = request_context.get("domainName")
+    if not domain or domain.endswith(_AWS_DOMAINS):
+        return (f"/{stage}" if stage_path is not None else ""), path
+    return config.base_path, path
+
+
+def event_path(value: Any) -> str:
+    """The event's path field, checked: a missing one is ``/``, a non-string one malformed."""
+    if not value:
+        return "/"
+    if type(value) is not str:
+        raise InvalidRequestError(f"the event's path must be a string, got {value!r:.40}")
+    return value
 
 
 def split_base_path(
@@ -250,7 +289,7 @@ def make_scope(
             raw_path = quote(root_path).encode("ascii") + raw_path
     return {
         "type": "http",
-        "asgi": ASGI_VERSIONS,  # type: ignore[typeddict-item]
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": http_version,
         "method": method,
         "scheme": scheme,

@@ -24,6 +24,7 @@ from ._common import (
     collect_headers,
     decode_body,
     encode_body,
+    event_path,
     make_scope,
     multi_headers,
     raw_query,
@@ -31,6 +32,7 @@ from ._common import (
     server_of,
     single_headers,
     split_base_path,
+    value_list,
 )
 
 logger = logging.getLogger("lambda_asgi")
@@ -38,7 +40,7 @@ logger = logging.getLogger("lambda_asgi")
 
 def is_alb(event: Mapping[str, Any]) -> bool:
     request_context = event.get("requestContext")
-    return isinstance(request_context, Mapping) and "elb" in request_context
+    return type(request_context) is dict and "elb" in request_context
 
 
 def _is_multi_value(event: Mapping[str, Any]) -> bool:
@@ -50,7 +52,9 @@ def _query_pairs(event: Mapping[str, Any], multi_value: bool) -> Iterable[tuple[
         params: Mapping[str, Sequence[Any] | None] = (
             event.get("multiValueQueryStringParameters") or {}
         )
-        return ((name, str(value)) for name, values in params.items() for value in values or ())
+        return (
+            (name, str(value)) for name, values in params.items() for value in value_list(values)
+        )
     single = event.get("queryStringParameters") or {}
     return ((name, str(value)) for name, value in single.items())
 
@@ -59,18 +63,17 @@ def to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config
 ) -> tuple[HTTPScope, bytes]:
     multi_value = _is_multi_value(event)
-    watched: dict[str, str] = {}
-    headers = collect_headers(
+    headers, watched = collect_headers(
         multi_headers(event.get("multiValueHeaders"))
         if multi_value
-        else single_headers(event.get("headers")),
-        watched,
+        else single_headers(event.get("headers"))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, watched, body)
 
-    event_path = event.get("path") or "/"
-    path, raw_path = unquote(event_path), event_path.encode("utf-8")
+    wire_path = event_path(event.get("path"))
+    path = unquote(wire_path)
+    raw_path: bytes | None = wire_path.encode("utf-8")
     root_path = ""
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)
@@ -84,7 +87,7 @@ def to_scope(
         raw_path=raw_path,
         query_string=raw_query(_query_pairs(event, multi_value)),
         headers=headers,
-        client=client_from_forwarded_for(watched.get("x-forwarded-for")),
+        client=client_from_forwarded_for(watched.get(b"x-forwarded-for")),
         server=server_of(watched, scheme, None),
         http_version="1.1",
         event=event,

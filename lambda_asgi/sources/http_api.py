@@ -12,29 +12,29 @@ must not be unquoted again) and puts a named stage in front of it; a Function UR
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from .._model import Config, Response, Source
-from .._types import HttpApiResponse, HTTPScope, LambdaContext
+from .._types import Headers, HttpApiResponse, HTTPScope, LambdaContext
 from ._common import (
     FoldedHeaders,
+    Watched,
     add_content_length,
     collect_headers,
     decode_body,
     encode_body,
     encode_query,
+    event_path,
     http_version,
     make_scope,
     scheme_of,
     server_of,
     single_headers,
     split_base_path,
-    strip_prefix,
+    split_http_api_stage,
 )
-
-_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 
 
 def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -45,7 +45,7 @@ def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if event.get("version") != "2.0":
         return None
     request_context = event.get("requestContext")
-    if isinstance(request_context, Mapping) and isinstance(request_context.get("http"), Mapping):
+    if type(request_context) is dict and type(request_context.get("http")) is dict:
         return request_context
     return None
 
@@ -62,15 +62,16 @@ def is_http_api(event: Mapping[str, Any]) -> bool:
     return _http_context(event) is not None
 
 
-def _headers(event: Mapping[str, Any], watched: dict[str, str]) -> list[tuple[bytes, bytes]]:
+def _headers(event: Mapping[str, Any]) -> tuple[Headers, Watched]:
     """Headers with exactly one ``cookie`` header, built from the ``cookies`` list when there
-    is one (HTTP API has no cookie header; a Function URL has both)."""
-    items: Iterable[tuple[str, str]] = single_headers(event.get("headers"))
+    is one (HTTP API has no cookie header; a Function URL has both). 2.0 header names are
+    lowercase, so the duplicate is found by key."""
+    items = single_headers(event.get("headers"))
     cookies = event.get("cookies")
     if cookies:
-        items = [(name, value) for name, value in items if name.lower() != "cookie"]
+        items = [item for item in items if item[0] != "cookie"]
         items.append(("cookie", "; ".join(cookies)))
-    return collect_headers(items, watched)
+    return collect_headers(items)
 
 
 def _to_scope(
@@ -78,29 +79,20 @@ def _to_scope(
 ) -> tuple[HTTPScope, bytes]:
     request_context = event["requestContext"]
     http = request_context["http"]
-    watched: dict[str, str] = {}
-    headers = _headers(event, watched)
+    headers, watched = _headers(event)
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, watched, body)
 
-    event_path = event.get("rawPath") or http.get("path") or "/"
+    wire_path = event_path(event.get("rawPath") or http.get("path"))
     raw_path: bytes | None
     if function_url:
-        path, raw_path = unquote(event_path), event_path.encode("utf-8")
+        path, raw_path = unquote(wire_path), wire_path.encode("utf-8")
         root_path = ""
         if config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
-    else:
-        path, raw_path = event_path, None
-        stage = request_context.get("stage")
-        stage_path = strip_prefix(path, f"/{stage}") if stage and stage != "$default" else None
-        if stage_path is not None:
-            path = stage_path
-        domain = request_context.get("domainName")
-        if not domain or domain.endswith(_AWS_DOMAINS):
-            root_path = f"/{stage}" if stage_path is not None else ""
-        else:  # custom domain: its API-mapping key is in the URL, never in rawPath
-            root_path = config.base_path
+    else:  # already decoded: the original bytes are gone, never unquote again
+        root_path, path = split_http_api_stage(wire_path, request_context, config)
+        raw_path = None
 
     query = event.get("rawQueryString")
     if query is None:  # hand-written events: rebuild from the decoded parameters

@@ -24,6 +24,7 @@ from ._common import (
     decode_body,
     decoded_query,
     encode_body,
+    event_path,
     http_version,
     make_scope,
     multi_headers,
@@ -31,7 +32,7 @@ from ._common import (
     server_of,
     single_headers,
     split_base_path,
-    strip_prefix,
+    split_http_api_stage,
 )
 
 
@@ -61,28 +62,23 @@ def _to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config, *, decoded_path: bool
 ) -> tuple[HTTPScope, bytes]:
     request_context = event.get("requestContext") or {}
-    watched: dict[str, str] = {}
     multi = event.get("multiValueHeaders")
-    headers = collect_headers(
-        multi_headers(multi) if multi else single_headers(event.get("headers")), watched
+    headers, watched = collect_headers(
+        multi_headers(multi) if multi else single_headers(event.get("headers"))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, watched, body)
 
-    event_path = event.get("path") or "/"
+    wire_path = event_path(event.get("path"))
     raw_path: bytes | None
     if decoded_path:  # HTTP API 1.0: the original bytes are gone, never unquote again
-        path, raw_path = event_path, None
-        stage = request_context.get("stage")
-        stage_path = strip_prefix(path, f"/{stage}") if stage and stage != "$default" else None
-        root_path = f"/{stage}" if stage_path is not None else ""
-        if stage_path is not None:
-            path = stage_path
+        root_path, path = split_http_api_stage(wire_path, request_context, config)
+        raw_path = None
     else:
-        path, raw_path = unquote(event_path), event_path.encode("utf-8")
-        root_path = _stage_root(request_context, event_path)
-    if not root_path and config.base_path:
-        root_path, path, raw_path = split_base_path(path, raw_path, config)
+        path, raw_path = unquote(wire_path), wire_path.encode("utf-8")
+        root_path = _stage_root(request_context, wire_path)
+        if not root_path and config.base_path:
+            root_path, path, raw_path = split_base_path(path, raw_path, config)
 
     scheme = scheme_of(watched, "https")
     identity = request_context.get("identity") or {}
