@@ -77,6 +77,7 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
     """Run the app for one request and return the complete response it sent, or a 500."""
     loop = asyncio.get_running_loop()
     app_task = asyncio.current_task(loop)
+    assert app_task is not None, "run_http runs inside a task"
     spawned: list[asyncio.Task[Any]] = []
     token = _spawned.set(spawned)
     # Without our task factory, every task that existed before this request (lifespan, app
@@ -99,16 +100,12 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
         assert current is not None
         waiting.add(current)
         try:
-            # A task that runs nothing but receive() (asyncio.wait_for before 3.12, shield,
-            # ensure_future) is awaited by the app's task, which cannot answer meanwhile.
-            wrapped = getattr(current.get_coro(), "cr_code", None) is receive.__code__
             while not complete:
                 if earlier is None:
                     candidates = list(spawned)
                 else:
                     candidates = [task for task in asyncio.all_tasks(loop) if task not in earlier]
-                if not wrapped and app_task is not None:
-                    candidates.append(app_task)
+                candidates.append(app_task)
                 others = [task for task in candidates if task not in waiting and not task.done()]
                 if not others:
                     return

@@ -56,6 +56,7 @@ class Lifespan:
             self.running = True
             return
         if kind == "lifespan.startup.failed":
+            await self._stop()
             raise LifespanError(f"lifespan startup failed: {message.get('message') or 'no reason'}")
         # The app never answered the startup: it raised or returned, so it has no lifespan.
         if self.mode == "on":
@@ -81,15 +82,21 @@ class Lifespan:
         try:
             message = await asyncio.wait_for(self._next_outcome(), SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:
-            logger.error("lifespan shutdown did not finish within %.1f s", SHUTDOWN_TIMEOUT)
-            if self._task is not None:
-                self._task.cancel()
+            logger.error("lifespan shutdown did not finish within %s s", SHUTDOWN_TIMEOUT)
+            await self._stop()
             return
         kind = message["type"]
         if kind == "lifespan.shutdown.failed":
             logger.error("lifespan shutdown failed: %s", message.get("message") or "no reason")
         elif kind != "lifespan.shutdown.complete":
             logger.error("lifespan shutdown did not complete (%s)", self._describe_error())
+
+    async def _stop(self) -> None:
+        """Cancel the lifespan task if it is still running, and let it finish."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
 
     async def _next_outcome(self) -> Message:
         assert self._outcome is not None

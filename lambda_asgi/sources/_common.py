@@ -11,7 +11,7 @@ import binascii
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .._model import Config
 from .._types import Headers, HTTPScope
@@ -95,7 +95,7 @@ def value_list(values: Any) -> Sequence[Any]:
         return values
     if values is None:
         return ()
-    raise InvalidRequestError(f"multi-value entries must be lists, got {values!r:.40}")
+    raise TypeError(f"multi-value entries must be lists, got {values!r:.40}")
 
 
 def decode_body(body: str | None, is_base64: bool) -> bytes:
@@ -214,7 +214,7 @@ def raw_query(pairs: Iterable[tuple[str, str]]) -> bytes:
 
 def strip_prefix(path: str, prefix: str) -> str | None:
     """``path`` without ``prefix`` when it starts with that whole segment, else None."""
-    if not prefix or not path.startswith(prefix):
+    if not path.startswith(prefix):
         return None
     rest = path[len(prefix) :]
     if not rest:
@@ -247,23 +247,23 @@ def event_path(value: Any) -> str:
     if not value:
         return "/"
     if type(value) is not str:
-        raise InvalidRequestError(f"the event's path must be a string, got {value!r:.40}")
+        raise TypeError(f"the event's path must be a string, got {value!r:.40}")
     return value
 
 
-def split_base_path(
-    path: str, raw_path: bytes | None, config: Config
-) -> tuple[str, str, bytes | None]:
+def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, str, bytes]:
     """``(root_path, path, raw_path)`` for a front door whose path still carries the custom
     domain's base path (REST custom domains, CloudFront or ALB path rules): strip it when
-    present and make it the root path."""
-    rest = strip_prefix(path, config.base_path)
-    if rest is None:
+    present and make it the root path. Matched on the bytes the client sent, so an encoded
+    slash (``/api%2Fx``, one segment) is not taken for the boundary."""
+    quoted = quote(config.base_path).encode("ascii")
+    if not raw_path.startswith(quoted) or raw_path[len(quoted) : len(quoted) + 1] not in (
+        b"",
+        b"/",
+    ):
         return "", path, raw_path
-    if raw_path is not None:
-        quoted = quote(config.base_path).encode("ascii")
-        raw_path = (raw_path[len(quoted) :] or b"/") if raw_path.startswith(quoted) else None
-    return config.base_path, rest, raw_path
+    raw_rest = raw_path[len(quoted) :] or b"/"
+    return config.base_path, unquote(raw_rest.decode("utf-8", "replace")), raw_rest
 
 
 def make_scope(
