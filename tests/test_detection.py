@@ -1,0 +1,315 @@
+"""Which source an event belongs to, and the error for events no source serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lambda_asgi import UnsupportedEventError
+from lambda_asgi.sources import SOURCES, detect
+from lambda_asgi.testing import (
+    FakeContext,
+    alb_event,
+    function_url_event,
+    http_api_event,
+    rest_event,
+)
+from tests.apps import RecordingApp
+from tests.conftest import AdapterFactory
+
+SUPPORTED = ("alb", "function_url", "http_api", "http_api_v1", "rest")
+
+
+@pytest.mark.parametrize(
+    ("event", "name"),
+    [
+        (rest_event(), "rest"),
+        (rest_event(method="POST", domain_name="api.example.com", base_path="v1"), "rest"),
+        (http_api_event(), "http_api"),
+        (http_api_event(stage="Prod", domain_name="api.example.com"), "http_api"),
+        (http_api_event(payload_version="1.0"), "http_api_v1"),
+        (function_url_event(), "function_url"),
+        (function_url_event(region="eu-west-1", method="DELETE"), "function_url"),
+        (alb_event(), "alb"),
+        (alb_event(multi_value=True), "alb"),
+        (alb_event(health_check=True), "alb"),
+    ],
+)
+def test_builder_events_are_detected(event: dict[str, Any], name: str) -> None:
+    assert detect(event).name == name
+
+
+def test_alb_events_carry_rest_keys_but_are_alb() -> None:
+    event = alb_event(method="POST")
+    assert "httpMethod" in event and "requestContext" in event and "version" not in event
+    assert detect(event).name == "alb"
+
+
+def test_function_url_needs_a_lambda_url_domain() -> None:
+    event = function_url_event()
+    event["requestContext"]["domainName"] = None
+    assert detect(event).name == "http_api"
+
+
+def test_supported_sources_are_tried_in_order() -> None:
+    assert tuple(source.name for source in SOURCES) == SUPPORTED
+
+
+# Foreign events, shaped after the AWS sample events of each service.
+WEBSOCKET_CONTEXT = {
+    "routeKey": "$connect",
+    "eventType": "CONNECT",
+    "extendedRequestId": "ABCD1234=",
+    "requestTime": "14/Nov/2023:22:13:20 +0000",
+    "messageDirection": "IN",
+    "stage": "production",
+    "connectedAt": 1700000000000,
+    "requestTimeEpoch": 1700000000000,
+    "identity": {"userAgent": "wscat", "sourceIp": "203.0.113.10"},
+    "requestId": "ABCD1234=",
+    "domainName": "abcdef123.execute-api.us-east-1.amazonaws.com",
+    "connectionId": "Ab1Cd2Ef3Gh=",
+    "apiId": "abcdef123",
+}
+WEBSOCKET_CONNECT = {
+    "headers": {"Host": "abcdef123.execute-api.us-east-1.amazonaws.com", "Upgrade": "websocket"},
+    "multiValueHeaders": {"Host": ["abcdef123.execute-api.us-east-1.amazonaws.com"]},
+    "requestContext": WEBSOCKET_CONTEXT,
+    "isBase64Encoded": False,
+}
+WEBSOCKET_MESSAGE = {
+    "requestContext": {
+        **WEBSOCKET_CONTEXT,
+        "routeKey": "$default",
+        "messageId": "Ab1Cd2Ef3Gh=",
+        "eventType": "MESSAGE",
+    },
+    "body": '{"action": "send", "data": "hi"}',
+    "isBase64Encoded": False,
+}
+LATTICE_ARN = "arn:aws:vpc-lattice:us-east-2:123456789012"
+LATTICE_V2 = {
+    "version": "2.0",
+    "path": "/todos?order-id=1",
+    "method": "GET",
+    "headers": {
+        "user-agent": ["curl/7.64.1"],
+        "x-forwarded-for": ["10.213.229.10"],
+        "host": ["todos-0a40eebed65f8d69c.7d67968.vpc-lattice-svcs.us-east-2.on.aws"],
+        "accept": ["*/*"],
+    },
+    "queryStringParameters": {"order-id": ["1"]},
+    "body": '{"task": "write tests"}',
+    "isBase64Encoded": False,
+    "requestContext": {
+        "serviceNetworkArn": f"{LATTICE_ARN}:servicenetwork/sn-0bf3f2882e9cc805a",
+        "serviceArn": f"{LATTICE_ARN}:service/svc-0a40eebed65f8d69c",
+        "targetGroupArn": f"{LATTICE_ARN}:targetgroup/tg-6d0ecf831eec9f09",
+        "identity": {
+            "sourceVpcArn": "arn:aws:ec2:us-east-2:123456789012:vpc/vpc-0b8276c84697e7339",
+            "type": "AWS_IAM",
+            "principal": "arn:aws:iam::123456789012:role/caller",
+        },
+        "region": "us-east-2",
+        "timeEpoch": "1700000000000000",
+    },
+}
+LATTICE_V1 = {
+    "raw_path": "/todos",
+    "method": "GET",
+    "headers": {"user_agent": "curl/7.64.1", "x-forwarded-for": "10.213.229.10"},
+    "query_string_parameters": {"order-id": "1"},
+    "body": "eyJ0ZXN0IjogImV2ZW50In0=",
+    "is_base64_encoded": True,
+}
+EDGE = {
+    "Records": [
+        {
+            "cf": {
+                "config": {
+                    "distributionDomainName": "d111111abcdef8.cloudfront.net",
+                    "distributionId": "EDFDVBD6EXAMPLE",
+                    "eventType": "viewer-request",
+                    "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+                },
+                "request": {
+                    "clientIp": "203.0.113.178",
+                    "headers": {
+                        "host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}]
+                    },
+                    "method": "GET",
+                    "querystring": "",
+                    "uri": "/",
+                },
+            }
+        }
+    ]
+}
+SQS = {
+    "Records": [
+        {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+            "body": "Test message.",
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
+            "messageAttributes": {},
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:my-queue",
+            "awsRegion": "us-east-1",
+        }
+    ]
+}
+SNS = {
+    "Records": [
+        {
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:topic:0b6941c3",
+            "EventSource": "aws:sns",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:topic",
+                "Message": "Hello from SNS!",
+                "Timestamp": "2023-11-14T22:13:20.000Z",
+            },
+        }
+    ]
+}
+S3 = {
+    "Records": [
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": "2023-11-14T22:13:20.000Z",
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "bucket": {"name": "my-bucket", "arn": "arn:aws:s3:::my-bucket"},
+                "object": {"key": "uploads/photo.jpg", "size": 1024},
+            },
+        }
+    ]
+}
+DYNAMODB = {
+    "Records": [
+        {
+            "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+            "eventName": "INSERT",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {"Keys": {"Id": {"N": "101"}}, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2023",
+        }
+    ]
+}
+SCHEDULED = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2023-11-14T22:13:20Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/my-schedule"],
+    "detail": {},
+}
+WEBSOCKET_HINT = "It looks like an API Gateway WebSocket event, which is not supported yet"
+
+
+@pytest.mark.parametrize(
+    ("event", "hint"),
+    [
+        (WEBSOCKET_CONNECT, WEBSOCKET_HINT),
+        (WEBSOCKET_MESSAGE, WEBSOCKET_HINT),
+        ({**WEBSOCKET_MESSAGE, "requestContext": {"connectionId": "Ab1="}}, WEBSOCKET_HINT),
+        (LATTICE_V2, "It looks like a VPC Lattice (v2) event, which is not supported yet"),
+        (LATTICE_V1, "It looks like a VPC Lattice (v1) event, which is not supported yet"),
+        (EDGE, "It looks like a Lambda@Edge event, which is not supported yet"),
+        (SQS, "It looks like a non-HTTP aws:sqs event; only HTTP events are served"),
+        (SNS, "It looks like a non-HTTP aws:sns event; only HTTP events are served"),
+        (S3, "It looks like a non-HTTP aws:s3 event; only HTTP events are served"),
+        (DYNAMODB, "It looks like a non-HTTP aws:dynamodb event; only HTTP events are served"),
+        (SCHEDULED, "It looks like an EventBridge event; only HTTP events are served"),
+    ],
+)
+def test_foreign_events_are_unsupported_with_a_hint(event: dict[str, Any], hint: str) -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect(event)
+    keys = tuple(sorted(event))
+    assert (raised.value.keys, raised.value.sources, raised.value.hint) == (keys, SUPPORTED, hint)
+    assert str(raised.value) == (
+        f"no event source recognises this event (top-level keys: {', '.join(keys)}); "
+        f"supported sources: alb, function_url, http_api, http_api_v1, rest. {hint}"
+    )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Records": []},
+        {"Records": ["not a record"]},
+        {"Records": [{"eventSource": ""}]},
+        {"requestContext": "elb", "path": "/"},
+        {"version": "2.0", "requestContext": {"http": None}, "rawPath": "/"},
+        {"version": "2.0", "requestContext": [], "rawPath": "/"},
+        {"version": "1.0", "path": "/", "requestContext": {}},
+        {"httpMethod": "GET", "path": "/"},
+        {"detail-type": "Scheduled Event"},
+    ],
+)
+def test_unrecognisable_events_have_no_hint(event: dict[str, Any]) -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect(event)
+    assert raised.value.hint == ""
+    assert str(raised.value) == (
+        f"no event source recognises this event (top-level keys: {', '.join(sorted(event))}); "
+        "supported sources: alb, function_url, http_api, http_api_v1, rest"
+    )
+
+
+@pytest.mark.parametrize(("event", "json_type"), [([], "array"), ("{}", "string"), (None, "null")])
+def test_non_object_events_are_unsupported(event: Any, json_type: str) -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect(event)
+    assert (raised.value.keys, raised.value.sources) == ((), SUPPORTED)
+    assert json_type in raised.value.hint
+    assert "not an object" in raised.value.hint
+    assert str(raised.value).startswith(
+        "no event source recognises this event (top-level keys: none); supported sources: "
+    )
+
+
+def test_non_object_event_message() -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect([rest_event()])
+    assert str(raised.value) == (
+        "no event source recognises this event (top-level keys: none); supported sources: "
+        f"alb, function_url, http_api, http_api_v1, rest. {raised.value.hint}"
+    )
+    assert raised.value.hint.startswith("The event is a JSON ")
+    assert raised.value.hint.endswith(", not an object")
+
+
+def test_empty_event_has_a_hint() -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect({})
+    assert raised.value.keys == ()
+    assert "empty" in raised.value.hint
+
+
+def test_empty_event_message() -> None:
+    with pytest.raises(UnsupportedEventError, match=r"top-level keys: none\); supported"):
+        detect({})
+
+
+def test_the_adapter_raises_for_foreign_events(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    app = RecordingApp()
+    adapter = make_adapter(app)
+    with pytest.raises(UnsupportedEventError, match="VPC Lattice"):
+        adapter(LATTICE_V2, context)
+    assert app.scopes == []

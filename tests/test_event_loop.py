@@ -1,0 +1,346 @@
+"""One event loop per process, kept across invocations: whatever the lifespan startup created
+(HTTP clients with pooled connections, locks, queues, worker tasks) keeps working on every
+later invocation; the Adapter refuses to be called from inside a running loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from lambda_asgi import Adapter, ConfigurationError, LambdaAsgiError
+from lambda_asgi import adapter as adapter_module
+from lambda_asgi import lifespan as lifespan_module
+from lambda_asgi._model import Config
+from lambda_asgi._types import Message, Receive, Scope, Send
+from lambda_asgi.adapter import event_loop
+from lambda_asgi.testing import FakeContext, http_api_event
+from tests.conftest import AdapterFactory
+
+START: Message = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"text/plain")],
+}
+
+
+def ok(body: str) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "text/plain"},
+        "cookies": [],
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+async def respond(send: Send, body: str) -> None:
+    await send(START)
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+@dataclass
+class Upstream:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1 that records the peer of every request."""
+
+    url: str
+    peers: list[tuple[str, int]] = field(default_factory=list)
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    peers: list[tuple[str, int]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
+        def do_GET(self) -> None:
+            peers.append(self.client_address)
+            body = f"pong {len(peers)}".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield Upstream(f"http://127.0.0.1:{server.server_address[1]}", peers)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class TestOneLoopAcrossInvocations:
+    def test_httpx_client_from_startup_works_on_the_1000th_invocation(
+        self, make_adapter: AdapterFactory, context: FakeContext, upstream: Upstream
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "lifespan":
+                await receive()
+                scope["state"]["client"] = httpx.AsyncClient(base_url=upstream.url)
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+                await scope["state"]["client"].aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+            response = await scope["state"]["client"].get("/ping")
+            await respond(send, response.text)
+
+        adapter = make_adapter(app, lifespan="on")
+        results = [adapter(http_api_event(), context) for _ in range(1000)]
+        assert results == [ok(f"pong {number}") for number in range(1, 1001)]
+        assert len(upstream.peers) == 1000
+        assert len(set(upstream.peers)) == 1  # one pooled keep-alive connection throughout
+        adapter.shutdown()
+
+    def test_lock_queue_and_worker_task_from_startup_keep_working(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        async def worker(queue: asyncio.Queue[int], done: list[int]) -> None:
+            while True:
+                done.append(await queue.get())
+                queue.task_done()
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            state = scope["state"]
+            if scope["type"] == "lifespan":
+                await receive()
+                state["lock"] = asyncio.Lock()
+                state["queue"] = queue = asyncio.Queue[int]()
+                state["done"] = done = list[int]()
+                task = asyncio.create_task(worker(queue, done))
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+            async def enqueue(item: int) -> None:
+                async with state["lock"]:  # contended, so the lock needs its loop
+                    await asyncio.sleep(0)
+                    await state["queue"].put(item)
+
+            base = len(state["done"])
+            await asyncio.gather(enqueue(base), enqueue(base + 1))
+            await state["queue"].join()  # the worker from startup processes the items
+            await respond(send, ",".join(map(str, state["done"])))
+
+        adapter = make_adapter(app, lifespan="on")
+        assert [adapter(http_api_event(), context) for _ in range(3)] == [
+            ok("0,1"),
+            ok("0,1,2,3"),
+            ok("0,1,2,3,4,5"),
+        ]
+        adapter.shutdown()
+
+    def test_asyncio_run_at_import_time_does_not_break_the_handler(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "lifespan":
+                await receive()
+                scope["state"]["ready"] = asyncio.Event()
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+            ready = scope["state"]["ready"]
+            waiter = asyncio.create_task(ready.wait())  # binds the event to the running loop
+            await asyncio.sleep(0)
+            ready.set()
+            await waiter
+            ready.clear()
+            await respond(send, "ready")
+
+        async def migrate() -> str:
+            await asyncio.sleep(0)
+            return "migrated"
+
+        assert asyncio.run(migrate()) == "migrated"
+        adapter = make_adapter(app, lifespan="on")
+        assert asyncio.run(migrate()) == "migrated"
+        assert adapter(http_api_event(), context) == ok("ready")
+        assert asyncio.run(migrate()) == "migrated"
+        assert adapter(http_api_event(), context) == ok("ready")
+
+    def test_calling_inside_a_running_loop_asks_for_await_handle(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await respond(send, "handled")
+
+        adapter = make_adapter(app, lifespan="off")
+        event = http_api_event()
+
+        async def main() -> Mapping[str, Any]:
+            with pytest.raises(LambdaAsgiError) as caught:
+                adapter(event, context)
+            assert type(caught.value) is LambdaAsgiError
+            assert str(caught.value) == (
+                "the Adapter was called from inside a running event loop; "
+                "use 'await adapter.handle(event, context)' there instead"
+            )
+            return await adapter.handle(event, context)
+
+        assert asyncio.run(main()) == ok("handled")
+
+    def test_receive_on_a_foreign_loop_neither_hangs_nor_cuts_the_response(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        events: list[str] = []
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await receive()
+            with anyio.fail_after(1):
+                events.append(f"lone: {(await receive())['type']}")
+
+            async def listen() -> None:
+                events.append(f"listener: {(await receive())['type']}")
+
+            listener = asyncio.create_task(listen())
+            await send(START)
+            for chunk in (b"a", b"b"):
+                await asyncio.sleep(0.005)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"c"})
+            events.append("complete")
+            await listener
+
+        adapter = make_adapter(app, lifespan="off")
+
+        async def main() -> Mapping[str, Any]:
+            background = asyncio.create_task(asyncio.sleep(60))  # older tasks never answer
+            try:
+                return await adapter.handle(http_api_event(), context)
+            finally:
+                background.cancel()
+
+        assert asyncio.run(main()) == ok("abc")
+        assert events == ["lone: http.disconnect", "complete", "listener: http.disconnect"]
+
+    def test_a_closed_process_loop_is_replaced_by_a_fresh_one(
+        self, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A throwaway loop stands in for the process loop, so other tests keep theirs.
+        closed = asyncio.new_event_loop()
+        monkeypatch.setattr(adapter_module, "_loop", closed)
+        monkeypatch.setattr(lifespan_module, "_pending", [])
+        assert event_loop() is closed
+        event_loop().close()
+        loops: list[asyncio.AbstractEventLoop] = []
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            loops.append(asyncio.get_running_loop())
+            if scope["type"] == "lifespan":
+                await receive()
+                await send({"type": "lifespan.startup.complete"})
+                await receive()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+            await respond(send, "fresh")
+
+        adapter = Adapter(app, lifespan="on")
+        fresh = event_loop()
+        try:
+            assert fresh is not closed
+            assert not fresh.is_closed()
+            assert adapter(http_api_event(), context) == ok("fresh")
+            assert event_loop() is fresh
+            assert loops == [fresh, fresh]
+            adapter.shutdown()
+        finally:
+            fresh.close()
+
+
+async def never_called(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("the app must not be started")
+
+
+class TestConstructorChecks:
+    """Options are checked before the lifespan starts on the loop."""
+
+    @pytest.mark.parametrize(
+        ("app", "options", "option", "message"),
+        [
+            ("app:app", {}, "app", "expected an ASGI application, got 'app:app'"),
+            (
+                never_called,
+                {"lifespan": True},
+                "lifespan",
+                "must be 'auto', 'on' or 'off', got True",
+            ),
+            (never_called, {"base_path": 7}, "base_path", "must be a string, got 7"),
+            (
+                never_called,
+                {"base_path": "/api?v=1"},
+                "base_path",
+                "must be a path, got '/api?v=1'",
+            ),
+            (never_called, {"base_path": "/a#b"}, "base_path", "must be a path, got '/a#b'"),
+            (
+                never_called,
+                {"text_mime_types": "text/csv"},
+                "text_mime_types",
+                "must be a list of content types, not a single string",
+            ),
+            (
+                never_called,
+                {"text_mime_types": ["csv"]},
+                "text_mime_types",
+                "entries must look like 'type/subtype' or 'type/', got 'csv'",
+            ),
+            (
+                never_called,
+                {"text_mime_types": [None]},
+                "text_mime_types",
+                "entries must look like 'type/subtype' or 'type/', got None",
+            ),
+        ],
+    )
+    def test_invalid_options(
+        self, app: Any, options: dict[str, Any], option: str, message: str
+    ) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            Adapter(app, **options)
+        assert caught.value.option == option
+        assert str(caught.value) == f"{option}: {message}"
+
+    @pytest.mark.parametrize(
+        ("options", "config"),
+        [
+            ({}, Config()),
+            ({"base_path": None}, Config()),
+            ({"base_path": "/"}, Config()),
+            ({"base_path": "api/v1/"}, Config(base_path="/api/v1")),
+            (
+                {"text_mime_types": [" Application/Vnd.Acme ", "font/"]},
+                Config(text_mime_types=frozenset({"application/vnd.acme", "font/"})),
+            ),
+        ],
+    )
+    def test_normalised_options(
+        self, make_adapter: AdapterFactory, options: dict[str, Any], config: Config
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            raise RuntimeError("no lifespan")
+
+        assert make_adapter(app, **options).config == config
