@@ -1,36 +1,67 @@
 """The adapter's internal data model: its validated configuration, the response the app
 produced, and the shape of an event source (detect, translate in, translate out).
+
+Plain classes with ``__slots__`` rather than dataclasses: importing ``dataclasses`` and
+processing decorators would cost cold-start milliseconds for three small classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._types import Headers, HTTPScope, LambdaContext
+from ._types import Headers, LambdaContext
+
+if TYPE_CHECKING:
+    from ._types import HTTPScope
 
 
-@dataclass(frozen=True, slots=True)
 class Config:
-    """Options every source needs, validated once when the Adapter is built."""
+    """Options every source needs, validated once when the Adapter is built.
 
-    base_path: str = ""
-    """Custom-domain base path (``/api``), no trailing slash; ``""`` when unused."""
-    text_mime_types: frozenset[str] = frozenset()
-    """Extra content types answered as text: exact types, or ``type/`` prefixes."""
+    ``base_path``: the custom domain's base path (``/api``), no trailing slash, ``""`` if unused.
+    ``text_mime_types``: extra content types answered as text (exact, or ``type/`` prefixes).
+    """
+
+    __slots__ = ("base_path", "text_mime_types")
+
+    def __init__(self, base_path: str = "", text_mime_types: frozenset[str] = frozenset()) -> None:
+        self.base_path = base_path
+        self.text_mime_types = text_mime_types
+
+    def __repr__(self) -> str:
+        return f"Config(base_path={self.base_path!r}, text_mime_types={self.text_mime_types!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Config):
+            return NotImplemented
+        return (self.base_path, self.text_mime_types) == (other.base_path, other.text_mime_types)
+
+    def __hash__(self) -> int:
+        return hash((self.base_path, self.text_mime_types))
 
 
-@dataclass(slots=True)
 class Response:
     """What the application sent: status, headers in order, and the complete body."""
 
-    status: int
-    headers: Headers
-    body: bytes
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {self.headers!r}, {self.body[:40]!r}...)"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Response):
+            return NotImplemented
+        return (self.status, self.headers, self.body) == (other.status, other.headers, other.body)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
 class Source:
     """One AWS front door: how to recognise its events and translate both directions.
 
@@ -39,7 +70,19 @@ class Source:
     deliver faithfully. ``to_response`` returns exactly the dictionary the front door accepts.
     """
 
-    name: str
-    matches: Callable[[Mapping[str, Any]], bool]
-    to_scope: Callable[[Mapping[str, Any], LambdaContext, Config], tuple[HTTPScope, bytes]]
-    to_response: Callable[[Response, Mapping[str, Any], Config], Mapping[str, Any]]
+    __slots__ = ("matches", "name", "to_response", "to_scope")
+
+    def __init__(
+        self,
+        name: str,
+        matches: Callable[[Mapping[str, Any]], bool],
+        to_scope: Callable[[Mapping[str, Any], LambdaContext, Config], tuple[HTTPScope, bytes]],
+        to_response: Callable[[Response, Mapping[str, Any], Config], Mapping[str, Any]],
+    ) -> None:
+        self.name = name
+        self.matches = matches
+        self.to_scope = to_scope
+        self.to_response = to_response
+
+    def __repr__(self) -> str:
+        return f"<Source {self.name}>"

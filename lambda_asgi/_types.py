@@ -8,10 +8,7 @@ payload would promise more than we check.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
-
-if TYPE_CHECKING:  # typing.NotRequired is 3.11+; the annotations below stay strings at run time
-    from typing_extensions import NotRequired
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 LifespanMode = Literal["auto", "on", "off"]
 
@@ -38,69 +35,71 @@ class LambdaContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-class ASGIVersions(TypedDict):
-    version: str
-    spec_version: str
+# The TypedDicts exist for the type checker only: building them at import time would cost
+# cold-start time, and every use of them is an annotation.
+if TYPE_CHECKING:
+    from typing import TypedDict
 
+    from typing_extensions import NotRequired
 
-HTTPScope = TypedDict(
-    "HTTPScope",
-    {
-        "type": Literal["http"],
-        "asgi": ASGIVersions,
-        "http_version": str,
-        "method": str,
-        "scheme": str,
-        "path": str,
-        "raw_path": "bytes | None",
-        "root_path": str,
-        "query_string": bytes,
-        "headers": Headers,
-        "client": "tuple[str, int] | None",
-        "server": "tuple[str, int | None] | None",
-        "extensions": "dict[str, Any]",
-        "aws.event": Any,
-        "aws.context": Any,
-        "state": "NotRequired[dict[str, Any]]",
-    },
-)
+    class ASGIVersions(TypedDict):
+        version: str
+        spec_version: str
 
+    HTTPScope = TypedDict(
+        "HTTPScope",
+        {
+            "type": Literal["http"],
+            "asgi": ASGIVersions,
+            "http_version": str,
+            "method": str,
+            "scheme": str,
+            "path": str,
+            "raw_path": "bytes | None",
+            "root_path": str,
+            "query_string": bytes,
+            "headers": Headers,
+            "client": "tuple[str, int] | None",
+            "server": "tuple[str, int | None] | None",
+            "extensions": "dict[str, Any]",
+            "aws.event": Any,
+            "aws.context": Any,
+            "state": "NotRequired[dict[str, Any]]",
+        },
+    )
 
-class LifespanScope(TypedDict):
-    type: Literal["lifespan"]
-    asgi: ASGIVersions
-    state: dict[str, Any]
+    class LifespanScope(TypedDict):
+        type: Literal["lifespan"]
+        asgi: ASGIVersions
+        state: dict[str, Any]
 
+    class RestResponse(TypedDict):
+        """The proxy-integration result of API Gateway REST and HTTP API payload 1.0.
 
-class RestResponse(TypedDict):
-    """The proxy-integration result of API Gateway REST and HTTP API payload 1.0.
+        REST answers 502 to any other key, so this is the whole shape.
+        """
 
-    REST answers 502 to any other key, so this is the whole shape.
-    """
+        statusCode: int
+        headers: dict[str, str]
+        multiValueHeaders: dict[str, list[str]]
+        body: str
+        isBase64Encoded: bool
 
-    statusCode: int
-    headers: dict[str, str]
-    multiValueHeaders: dict[str, list[str]]
-    body: str
-    isBase64Encoded: bool
+    class HttpApiResponse(TypedDict):
+        """The payload 2.0 result of HTTP API and Lambda Function URLs."""
 
+        statusCode: int
+        headers: dict[str, str]
+        cookies: list[str]
+        body: str
+        isBase64Encoded: bool
 
-class HttpApiResponse(TypedDict):
-    """The payload 2.0 result of HTTP API and Lambda Function URLs."""
+    class AlbResponse(TypedDict):
+        """The result of an Application Load Balancer target (one of the header keys only)."""
 
-    statusCode: int
-    headers: dict[str, str]
-    cookies: list[str]
-    body: str
-    isBase64Encoded: bool
-
-
-class AlbResponse(TypedDict):
-    """The result of an Application Load Balancer target (one of the header keys only)."""
-
-    statusCode: int
-    statusDescription: str
-    headers: NotRequired[dict[str, str]]
-    multiValueHeaders: NotRequired[dict[str, list[str]]]
-    body: str
-    isBase64Encoded: bool
+        statusCode: int
+        statusDescription: str
+        headers: NotRequired[dict[str, str]]
+        multiValueHeaders: NotRequired[dict[str, list[str]]]
+        body: str
+        isBase64Encoded: bool

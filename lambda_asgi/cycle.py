@@ -15,10 +15,13 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Generator
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._model import Response
-from ._types import ASGIApp, Headers, HTTPScope, Message
+from ._types import ASGIApp, Headers, Message
+
+if TYPE_CHECKING:
+    from ._types import HTTPScope
 from .exceptions import ProtocolError
 
 logger = logging.getLogger("lambda_asgi")

@@ -16,9 +16,12 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._types import ASGIApp, LifespanMode, LifespanScope, Message
+from ._types import ASGIApp, LifespanMode, Message
+
+if TYPE_CHECKING:
+    from ._types import LifespanScope
 from .exceptions import LifespanError
 
 logger = logging.getLogger("lambda_asgi")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-from urllib.parse import quote, unquote
+from typing import TYPE_CHECKING, Any
 
 from .._model import Config
-from .._types import Headers, HTTPScope
+from .._types import Headers
+
+if TYPE_CHECKING:
+    from .._types import HTTPScope
 from ..exceptions import InvalidRequestError
+from ._percent import quote, unquote
 
 _HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
 from .._model import Config, Response, Source
-from .._types import AlbResponse, HTTPScope, LambdaContext
+from .._types import LambdaContext
+
+if TYPE_CHECKING:
+    from .._types import AlbResponse, HTTPScope
 from ._common import (
     FoldedHeaders,
     add_content_length,
@@ -34,6 +36,7 @@ from ._common import (
     split_base_path,
     value_list,
 )
+from ._percent import unquote
 
 logger = logging.getLogger("lambda_asgi")
 

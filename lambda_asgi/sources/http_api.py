@@ -13,11 +13,13 @@ must not be unquoted again) and puts a named stage in front of it; a Function UR
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
 from .._model import Config, Response, Source
-from .._types import Headers, HttpApiResponse, HTTPScope, LambdaContext
+from .._types import Headers, LambdaContext
+
+if TYPE_CHECKING:
+    from .._types import HttpApiResponse, HTTPScope
 from ._common import (
     FoldedHeaders,
     Watched,
@@ -35,6 +37,7 @@ from ._common import (
     split_base_path,
     split_http_api_stage,
 )
+from ._percent import unquote
 
 
 def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

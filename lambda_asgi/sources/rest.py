@@ -12,11 +12,13 @@ the path and puts a named stage in front of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
 from .._model import Config, Response, Source
-from .._types import HTTPScope, LambdaContext, RestResponse
+from .._types import LambdaContext
+
+if TYPE_CHECKING:
+    from .._types import HTTPScope, RestResponse
 from ._common import (
     FoldedHeaders,
     add_content_length,
@@ -34,6 +36,7 @@ from ._common import (
     split_base_path,
     split_http_api_stage,
 )
+from ._percent import unquote
 
 
 def is_rest(event: Mapping[str, Any]) -> bool:
