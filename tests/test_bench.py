@@ -1,0 +1,64 @@
+"""Smoke test of the invocation benchmark: every case runs, answers correctly and yields
+positive figures. Timing is never asserted; ``python -m bench.invoke`` reports it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import invoke
+from bench.cases import VARIANTS, BenchmarkError, build_cases
+from bench.timing import Settings
+
+TINY = Settings(
+    batch_seconds=0.0005, repeats=2, warmup_seconds=0.0, min_warmup_calls=2, import_runs=1
+)
+
+
+def test_every_case_answers_the_expected_response() -> None:
+    with build_cases() as cases:
+        assert {case.variant for case in cases} == set(VARIANTS)
+        assert len(cases) == 2 * 2 * len(VARIANTS)
+        for case in cases:
+            case.check(case.call())
+
+
+def test_a_wrong_answer_fails_loudly() -> None:
+    with build_cases() as cases:
+        bare, adapted = cases[0], cases[1]
+        with pytest.raises(BenchmarkError, match="status is not 200"):
+            bare.check({"status": 500, "body": b"{}"})
+        with pytest.raises(BenchmarkError, match="statusCode is not 200"):
+            adapted.check({"statusCode": 502, "body": "", "isBase64Encoded": False})
+        with pytest.raises(BenchmarkError, match="body is not"):
+            adapted.check({"statusCode": 200, "body": "{}", "isBase64Encoded": False})
+
+
+def test_quick_run_reports_every_case(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(invoke, "QUICK", TINY)
+    output = tmp_path / "bench.json"
+
+    assert invoke.main(["--quick", "--json", str(output)]) == 0
+
+    figures = json.loads(output.read_text())
+    cases = {(case["app"], case["event"], case["variant"]) for case in figures["cases"]}
+    assert cases == {
+        (app, event, variant)
+        for app in ("raw", "starlette")
+        for event in ("http_api GET", "rest POST")
+        for variant in VARIANTS
+    }
+    assert all(case["median_us"] > 0 for case in figures["cases"])
+    assert all(len(case["samples_us"]) == TINY.repeats for case in figures["cases"])
+    assert len(figures["rows"]) == 4
+    assert all(row["speedup"] > 0 for row in figures["rows"])
+    assert figures["imports"]["lambda_asgi_ms"] > 0
+    printed = capsys.readouterr().out
+    assert "targets (raw app)" in printed
+    verdicts = [line for line in printed.splitlines() if line.endswith("MET")]
+    assert len(verdicts) == 5  # two targets per raw-app event, and the import cost
