@@ -23,11 +23,13 @@ class Config:
     ``text_mime_types``: extra content types answered as text (exact, or ``type/`` prefixes).
     """
 
-    __slots__ = ("base_path", "text_mime_types")
+    __slots__ = ("base_path", "text_cache", "text_mime_types")
 
     def __init__(self, base_path: str = "", text_mime_types: frozenset[str] = frozenset()) -> None:
         self.base_path = base_path
         self.text_mime_types = text_mime_types
+        # content type -> whether its bodies travel as text; filled by the sources
+        self.text_cache: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"Config(base_path={self.base_path!r}, text_mime_types={self.text_mime_types!r})"

@@ -98,6 +98,8 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
     chunks: list[bytes] = []
 
     async def wait_for_response() -> None:
+        """Wait until the response is complete, or until no other task of this request is
+        left that could complete it (then a disconnect is the only honest answer)."""
         nonlocal completed
         current = asyncio.current_task(loop)
         assert current is not None
@@ -105,10 +107,10 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
         try:
             while not complete:
                 if earlier is None:
-                    candidates = list(spawned)
+                    candidates = [*spawned, app_task]
                 else:
                     candidates = [task for task in asyncio.all_tasks(loop) if task not in earlier]
-                candidates.append(app_task)
+                    candidates.append(app_task)
                 others = [task for task in candidates if task not in waiting and not task.done()]
                 if not others:
                     return

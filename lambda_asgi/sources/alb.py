@@ -19,24 +19,22 @@ from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import AlbResponse, HTTPScope
-from ._common import (
-    FoldedHeaders,
+from ._percent import unquote
+from ._request import (
     add_content_length,
     client_from_forwarded_for,
     collect_headers,
     decode_body,
-    encode_body,
+    endpoint,
     event_path,
     make_scope,
     multi_headers,
     raw_query,
-    scheme_of,
-    server_of,
     single_headers,
     split_base_path,
     value_list,
 )
-from ._percent import unquote
+from ._response import FoldedHeaders, encode_body
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -81,7 +79,7 @@ def to_scope(
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)
 
-    scheme = scheme_of(watched, "http")
+    scheme, server = endpoint(watched, "http", None)
     scope = make_scope(
         method=event.get("httpMethod") or "GET",
         scheme=scheme,
@@ -91,7 +89,7 @@ def to_scope(
         query_string=raw_query(_query_pairs(event, multi_value)),
         headers=headers,
         client=client_from_forwarded_for(watched.get(b"x-forwarded-for")),
-        server=server_of(watched, scheme, None),
+        server=server,
         http_version="1.1",
         event=event,
         context=context,

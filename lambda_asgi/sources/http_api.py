@@ -20,24 +20,22 @@ from .._types import Headers, LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HttpApiResponse, HTTPScope
-from ._common import (
-    FoldedHeaders,
+from ._percent import unquote
+from ._request import (
     Watched,
     add_content_length,
     collect_headers,
     decode_body,
-    encode_body,
     encode_query,
+    endpoint,
     event_path,
     http_version,
     make_scope,
-    scheme_of,
-    server_of,
     single_headers,
     split_base_path,
     split_http_api_stage,
 )
-from ._percent import unquote
+from ._response import FoldedHeaders, encode_body
 
 
 def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -104,7 +102,7 @@ def _to_scope(
     else:
         query_string = query.encode("utf-8")
 
-    scheme = scheme_of(watched, "https")
+    scheme, server = endpoint(watched, "https", request_context.get("domainName"))
     source_ip = http.get("sourceIp")
     scope = make_scope(
         method=http.get("method") or "GET",
@@ -115,7 +113,7 @@ def _to_scope(
         query_string=query_string,
         headers=headers,
         client=(source_ip, 0) if source_ip else None,
-        server=server_of(watched, scheme, request_context.get("domainName")),
+        server=server,
         http_version=http_version(http.get("protocol")),
         event=event,
         context=context,

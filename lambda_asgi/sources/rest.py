@@ -19,24 +19,22 @@ from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HTTPScope, RestResponse
-from ._common import (
-    FoldedHeaders,
+from ._percent import unquote
+from ._request import (
     add_content_length,
     collect_headers,
     decode_body,
     decoded_query,
-    encode_body,
+    endpoint,
     event_path,
     http_version,
     make_scope,
     multi_headers,
-    scheme_of,
-    server_of,
     single_headers,
     split_base_path,
     split_http_api_stage,
 )
-from ._percent import unquote
+from ._response import FoldedHeaders, encode_body
 
 
 def is_rest(event: Mapping[str, Any]) -> bool:
@@ -83,7 +81,7 @@ def _to_scope(
         if not root_path and config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
 
-    scheme = scheme_of(watched, "https")
+    scheme, server = endpoint(watched, "https", request_context.get("domainName"))
     identity = request_context.get("identity") or {}
     source_ip = identity.get("sourceIp")
     scope = make_scope(
@@ -97,7 +95,7 @@ def _to_scope(
         ),
         headers=headers,
         client=(source_ip, 0) if source_ip else None,
-        server=server_of(watched, scheme, request_context.get("domainName")),
+        server=server,
         http_version=http_version(request_context.get("protocol")),
         event=event,
         context=context,

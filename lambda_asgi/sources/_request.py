@@ -1,46 +1,28 @@
-"""Translation pieces every HTTP source shares.
-
-Inbound: header byte encoding, base64 bodies, ``server``/``scheme``/``client`` from the
-forwarding headers, query encoding, stage and base-path handling. Outbound: grouping the
-app's headers, separating ``Set-Cookie``, and choosing between a text and a base64 body.
+"""The request half every HTTP source shares: header encoding, base64 bodies,
+``server``/``scheme``/``client`` from the forwarding headers, query encoding, stage and
+base-path handling, and the scope itself.
 """
 
 from __future__ import annotations
 
 import binascii
-from base64 import b64decode, b64encode
+from base64 import b64decode
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._model import Config
-from .._types import Headers
-
-if TYPE_CHECKING:
-    from .._types import HTTPScope
 from ..exceptions import InvalidRequestError
 from ._percent import quote, unquote
+from ._response import header_text
+
+if TYPE_CHECKING:
+    from .._types import Headers, HTTPScope
 
 _HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
 
 # What a client may leave unencoded inside a query string; everything else (space, non-ASCII,
 # '#') is percent-encoded. '%' is kept so existing escapes stay single-encoded.
 _QUERY_SAFE = "%+=/:@!$'()*,;~?[]"
-
-_TEXT_TYPES = frozenset(
-    {
-        "application/json",
-        "application/javascript",
-        "application/ecmascript",
-        "application/xml",
-        "application/xhtml+xml",
-        "application/x-www-form-urlencoded",
-        "application/graphql",
-        "application/x-ndjson",
-        "application/yaml",
-        "application/x-yaml",
-        "image/svg+xml",
-    }
-)
 
 
 def header_bytes(value: str) -> bytes:
@@ -49,14 +31,6 @@ def header_bytes(value: str) -> bytes:
         return value.encode("latin-1")
     except UnicodeEncodeError:
         return value.encode("utf-8")
-
-
-def header_text(value: bytes) -> str:
-    """Decode an app's header bytes so the front door re-encodes them to the same bytes."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
 
 
 Watched = dict[bytes, bytes]
@@ -88,7 +62,11 @@ def multi_headers(headers: Any) -> list[tuple[Any, Any]]:
     """Pairs from a ``{name: [values]}`` mapping, one pair per value."""
     if not headers:
         return []
-    return [(name, value) for name, values in headers.items() for value in value_list(values)]
+    return [
+        (name, value)
+        for name, values in headers.items()
+        for value in (values if type(values) is list else value_list(values))
+    ]
 
 
 def value_list(values: Any) -> Sequence[Any]:
@@ -178,6 +156,30 @@ def server_of(
     if port is None:
         port = 443 if scheme == "https" else 80
     return host, port
+
+
+Endpoint = tuple[str, "tuple[str, int | None] | None"]
+_endpoints: dict[tuple[Any, ...], Endpoint] = {}
+
+
+def endpoint(watched: Watched, default_scheme: str, fallback_host: str | None) -> Endpoint:
+    """``(scheme, server)``, remembered: every request to a function carries the same Host and
+    forwarding headers, so they are parsed once (the cache is bounded: hosts are the client's
+    to choose)."""
+    key = (
+        watched.get(b"host"),
+        watched.get(b"x-forwarded-port"),
+        watched.get(b"x-forwarded-proto"),
+        default_scheme,
+        fallback_host,
+    )
+    found = _endpoints.get(key)
+    if found is None:
+        if len(_endpoints) >= 256:
+            _endpoints.clear()
+        scheme = scheme_of(watched, default_scheme)
+        found = _endpoints[key] = (scheme, server_of(watched, scheme, fallback_host))
+    return found
 
 
 def http_version(protocol: Any) -> str:
@@ -307,73 +309,3 @@ def make_scope(
         "aws.event": event,
         "aws.context": context,
     }
-
-
-# -- responses ---------------------------------------------------------------------------
-
-
-class FoldedHeaders:
-    """The app's response headers grouped case-insensitively, ``Set-Cookie`` kept apart.
-
-    ``groups`` maps the first-seen spelling of each name to its values, in order.
-    """
-
-    __slots__ = ("content_encoded", "content_type", "cookies", "groups")
-
-    def __init__(self, headers: Headers) -> None:
-        groups: dict[str, list[str]] = {}
-        spelling: dict[str, str] = {}
-        cookies: list[str] = []
-        content_type: str | None = None
-        content_encoded = False
-        for raw_name, raw_value in headers:
-            name = header_text(raw_name)
-            value = header_text(raw_value)
-            lower = name.lower()
-            if lower == "set-cookie":
-                cookies.append(value)
-                continue
-            if lower == "content-type":
-                content_type = value
-            elif lower == "content-encoding":
-                content_encoded = value.strip().lower() not in ("", "identity")
-            known = spelling.get(lower)
-            if known is None:
-                spelling[lower] = name
-                groups[name] = [value]
-            else:
-                groups[known].append(value)
-        self.groups = groups
-        self.cookies = cookies
-        self.content_type = content_type
-        self.content_encoded = content_encoded
-
-    def joined(self) -> dict[str, str]:
-        """One value per name: repeats comma-joined, as RFC 9110 allows for list headers."""
-        return {name: ", ".join(values) for name, values in self.groups.items()}
-
-
-def is_text(content_type: str | None, config: Config) -> bool:
-    """Whether a body of this content type can travel as a JSON string instead of base64."""
-    if not content_type:
-        return False
-    mime = content_type.split(";", 1)[0].strip().lower()
-    if mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml")):
-        return True
-    extra = config.text_mime_types
-    return bool(extra) and (mime in extra or mime.split("/", 1)[0] + "/" in extra)
-
-
-def encode_body(body: bytes, folded: FoldedHeaders, config: Config) -> tuple[str, bool]:
-    """``(body, isBase64Encoded)``: text for textual, unencoded, valid UTF-8 bodies, else base64.
-
-    Either way the client receives exactly the app's bytes.
-    """
-    if not body:
-        return "", False
-    if not folded.content_encoded and is_text(folded.content_type, config):
-        try:
-            return body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            pass
-    return b64encode(body).decode("ascii"), True
