@@ -11,10 +11,7 @@ from lambda_asgi._types import Receive, Scope, Send
 AWS_KEYS = ("aws.event", "aws.context")
 TEXT_PLAIN = "text/plain; charset=utf-8"
 """The content type of the adapter's own error responses."""
-BAD_BASE64 = (
-    "the event flags its body as base64 (isBase64Encoded) but it is not valid base64: "
-    "Only base64 data is allowed"
-)
+BAD_BASE64 = "the event flags its body as base64 (isBase64Encoded) but it is not valid base64"
 """The reason of the 400 for a body like ``"not base64!"`` flagged as base64."""
 
 
