@@ -39,9 +39,6 @@ class Config:
             return NotImplemented
         return (self.base_path, self.text_mime_types) == (other.base_path, other.text_mime_types)
 
-    def __hash__(self) -> int:
-        return hash((self.base_path, self.text_mime_types))
-
 
 class Response:
     """What the application sent: status, headers in order, and the complete body."""
@@ -55,13 +52,6 @@ class Response:
 
     def __repr__(self) -> str:
         return f"Response({self.status}, {self.headers!r}, {self.body[:40]!r}...)"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Response):
-            return NotImplemented
-        return (self.status, self.headers, self.body) == (other.status, other.headers, other.body)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class Source:

@@ -1,0 +1,55 @@
+"""Small internals whose behaviour the public tests only reach by chance: bounded caches,
+prefix matching and the reprs shown in debugging sessions."""
+
+from __future__ import annotations
+
+from lambda_asgi._model import Config, Response
+from lambda_asgi.sources import SOURCES, _request, _response
+
+
+def test_reprs() -> None:
+    assert repr(Config("/api", frozenset({"font/"}))) == (
+        "Config(base_path='/api', text_mime_types=frozenset({'font/'}))"
+    )
+    assert repr(Response(200, [(b"a", b"b")], b"x" * 50)) == (
+        f"Response(200, [(b'a', b'b')], {b'x' * 40!r}...)"
+    )
+    assert [repr(source) for source in SOURCES] == [
+        "<Source alb>",
+        "<Source function_url>",
+        "<Source http_api>",
+        "<Source http_api_v1>",
+        "<Source rest>",
+    ]
+
+
+def test_config_equality() -> None:
+    assert Config("/api") == Config("/api")
+    assert Config("/api") != Config("/v1")
+    assert Config() != "Config()"
+
+
+def test_text_cache_is_bounded() -> None:
+    config = Config()
+    for index in range(300):
+        assert _response.is_text(f"text/x-{index}", config)
+    assert len(config.text_cache) <= 256
+    assert not _response.is_text("image/png", config)
+    assert config.text_cache["image/png"] is False
+
+
+def test_endpoint_cache_is_bounded() -> None:
+    for index in range(300):
+        watched = {b"host": f"h{index}.example.com".encode()}
+        assert _request.endpoint(watched, "https", None) == (
+            "https",
+            (f"h{index}.example.com", 443),
+        )
+    assert len(_request._endpoints) <= 256
+
+
+def test_strip_prefix() -> None:
+    assert _request.strip_prefix("/prod/items", "/prod") == "/items"
+    assert _request.strip_prefix("/prod", "/prod") == "/"
+    assert _request.strip_prefix("/production", "/prod") is None
+    assert _request.strip_prefix("/items", "/prod") is None
