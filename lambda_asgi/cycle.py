@@ -97,10 +97,15 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
     response_headers: Headers = []
     chunks: list[bytes] = []
 
-    async def wait_for_response() -> None:
-        """Wait until the response is complete, or until no other task of this request is
-        left that could complete it (then a disconnect is the only honest answer)."""
-        nonlocal completed
+    async def receive() -> Message:
+        nonlocal request_delivered, completed
+        if not request_delivered:
+            request_delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if complete:
+            return {"type": "http.disconnect"}
+        # Wait until the response is complete, or until no other task of this request is left
+        # that could complete it: then a disconnect is the only honest answer.
         current = asyncio.current_task(loop)
         assert current is not None
         waiting.add(current)
@@ -113,51 +118,41 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
                     candidates.append(app_task)
                 others = [task for task in candidates if task not in waiting and not task.done()]
                 if not others:
-                    return
+                    break
                 if completed is None:
                     completed = loop.create_future()
                 await asyncio.wait([completed, *others], return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiting.discard(current)
-
-    async def receive() -> Message:
-        nonlocal request_delivered
-        if not request_delivered:
-            request_delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not complete:
-            await wait_for_response()
         return {"type": "http.disconnect"}
 
-    def fail(message: str) -> ProtocolError:
-        nonlocal violation
-        violation = message
-        logger.error("ASGI protocol violation: %s (%s)", message, _where(scope, request_id))
-        return ProtocolError(message)
-
     async def send(message: Message) -> None:
-        nonlocal started, complete, status, response_headers
+        nonlocal started, complete, status, response_headers, violation
         kind = message.get("type") if isinstance(message, dict) else message
-        if complete:
-            raise fail(f"{kind!r} sent after the response was complete")
-        if not started:
-            if kind != "http.response.start":
-                raise fail(f"expected 'http.response.start' first, got {kind!r}")
-            value = message.get("status")
-            if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
-                raise fail(f"'status' must be an integer from 100 to 599, got {value!r}")
-            try:
+        try:
+            if complete:
+                raise ProtocolError(f"{kind!r} sent after the response was complete")
+            if not started:
+                if kind != "http.response.start":
+                    raise ProtocolError(f"expected 'http.response.start' first, got {kind!r}")
+                value = message.get("status")
+                if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
+                    raise ProtocolError(
+                        f"'status' must be an integer from 100 to 599, got {value!r}"
+                    )
                 response_headers = _checked_headers(message.get("headers"))
-            except ProtocolError as exc:
-                raise fail(str(exc)) from None
-            status = int(value)
-            started = True
-            return
-        if kind != "http.response.body":
-            raise fail(f"expected 'http.response.body' after the start, got {kind!r}")
-        chunk = message.get("body", b"")
-        if not isinstance(chunk, _BODY_KINDS):
-            raise fail(f"'body' must be bytes, got {type(chunk).__name__}")
+                status = int(value)
+                started = True
+                return
+            if kind != "http.response.body":
+                raise ProtocolError(f"expected 'http.response.body' after the start, got {kind!r}")
+            chunk = message.get("body", b"")
+            if not isinstance(chunk, _BODY_KINDS):
+                raise ProtocolError(f"'body' must be bytes, got {type(chunk).__name__}")
+        except ProtocolError as exc:
+            violation = str(exc)
+            logger.error("ASGI protocol violation: %s (%s)", violation, _where(scope, request_id))
+            raise
         if chunk:
             chunks.append(bytes(chunk))
         if not message.get("more_body", False):

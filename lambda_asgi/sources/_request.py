@@ -37,9 +37,10 @@ Watched = dict[bytes, bytes]
 """The last value of every request header by lowercase name, for the few the sources read."""
 
 
-def collect_headers(items: list[tuple[Any, Any]]) -> tuple[Headers, Watched]:
+def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]:
     """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
-    last value of each name (``dict`` keeps the last of repeated keys)."""
+    last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be
+    iterable twice (a list, or a dict's items view)."""
     try:  # fast path: string names and values within latin-1, as nearly all events are
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
@@ -51,11 +52,26 @@ def collect_headers(items: list[tuple[Any, Any]]) -> tuple[Headers, Watched]:
     return headers, dict(headers)
 
 
-def single_headers(headers: Any) -> list[tuple[Any, Any]]:
+def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
+    """:func:`collect_headers` for a ``{name: [values]}`` mapping, in one pass when it can."""
+    if not headers:
+        return [], {}
+    try:
+        pairs = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, values in headers.items()
+            for value in (values if type(values) is list else value_list(values))
+        ]
+    except (UnicodeEncodeError, AttributeError):
+        return collect_headers(multi_headers(headers))
+    return pairs, dict(pairs)
+
+
+def single_headers(headers: Any) -> Iterable[tuple[Any, Any]]:
     """Pairs from a ``{name: value}`` mapping; ``None`` (console tests) gives none."""
     if not headers:
-        return []
-    return list(headers.items())
+        return ()
+    return headers.items()  # type: ignore[no-any-return]
 
 
 def multi_headers(headers: Any) -> list[tuple[Any, Any]]:
@@ -270,6 +286,19 @@ def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, st
     return config.base_path, unquote(raw_rest.decode("utf-8", "replace")), raw_rest
 
 
+_raw_roots: dict[str, bytes] = {}
+
+
+def _raw_root(root_path: str) -> bytes:
+    """The root path as the client's bytes; remembered, as a function has one or two roots."""
+    raw = _raw_roots.get(root_path)
+    if raw is None:
+        if len(_raw_roots) >= 64:
+            _raw_roots.clear()
+        raw = _raw_roots[root_path] = quote(root_path).encode("ascii")
+    return raw
+
+
 def make_scope(
     *,
     method: str,
@@ -290,7 +319,7 @@ def make_scope(
     if root_path:
         path = root_path + path
         if raw_path is not None:
-            raw_path = quote(root_path).encode("ascii") + raw_path
+            raw_path = _raw_root(root_path) + raw_path
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},

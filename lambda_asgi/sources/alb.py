@@ -24,11 +24,11 @@ from ._request import (
     add_content_length,
     client_from_forwarded_for,
     collect_headers,
+    collect_multi_headers,
     decode_body,
     endpoint,
     event_path,
     make_scope,
-    multi_headers,
     raw_query,
     single_headers,
     split_base_path,
@@ -64,10 +64,10 @@ def to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config
 ) -> tuple[HTTPScope, bytes]:
     multi_value = _is_multi_value(event)
-    headers, watched = collect_headers(
-        multi_headers(event.get("multiValueHeaders"))
+    headers, watched = (
+        collect_multi_headers(event.get("multiValueHeaders"))
         if multi_value
-        else single_headers(event.get("headers"))
+        else collect_headers(single_headers(event.get("headers")))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, watched, body)

@@ -29,6 +29,7 @@ from ._request import (
     encode_query,
     endpoint,
     event_path,
+    header_bytes,
     http_version,
     make_scope,
     single_headers,
@@ -67,12 +68,17 @@ def _headers(event: Mapping[str, Any]) -> tuple[Headers, Watched]:
     """Headers with exactly one ``cookie`` header, built from the ``cookies`` list when there
     is one (HTTP API has no cookie header; a Function URL has both). 2.0 header names are
     lowercase, so the duplicate is found by key."""
-    items = single_headers(event.get("headers"))
+    raw = event.get("headers")
     cookies = event.get("cookies")
-    if cookies:
-        items = [item for item in items if item[0] != "cookie"]
-        items.append(("cookie", "; ".join(cookies)))
-    return collect_headers(items)
+    if not cookies:
+        return collect_headers(single_headers(raw))
+    if raw and "cookie" in raw:
+        raw = {name: value for name, value in raw.items() if name != "cookie"}
+    headers, watched = collect_headers(single_headers(raw))
+    cookie = header_bytes("; ".join(cookies))
+    headers.append((b"cookie", cookie))
+    watched[b"cookie"] = cookie
+    return headers, watched
 
 
 def _to_scope(

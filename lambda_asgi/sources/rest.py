@@ -23,13 +23,13 @@ from ._percent import unquote
 from ._request import (
     add_content_length,
     collect_headers,
+    collect_multi_headers,
     decode_body,
     decoded_query,
     endpoint,
     event_path,
     http_version,
     make_scope,
-    multi_headers,
     single_headers,
     split_base_path,
     split_http_api_stage,
@@ -64,8 +64,10 @@ def _to_scope(
 ) -> tuple[HTTPScope, bytes]:
     request_context = event.get("requestContext") or {}
     multi = event.get("multiValueHeaders")
-    headers, watched = collect_headers(
-        multi_headers(multi) if multi else single_headers(event.get("headers"))
+    headers, watched = (
+        collect_multi_headers(multi)
+        if multi
+        else collect_headers(single_headers(event.get("headers")))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, watched, body)
