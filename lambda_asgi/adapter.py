@@ -89,38 +89,63 @@ class Adapter:
                 "the Adapter was called from inside a running event loop; "
                 "use 'await adapter.handle(event, context)' there instead"
             )
-        return event_loop().run_until_complete(self.handle(event, context))
+        loop = event_loop()
+        task = asyncio.Task(self._handle(event, context, loop), loop=loop)
+        try:
+            loop.run_forever()
+        except BaseException:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the exception propagating is the one to see
+            raise
+        if not task.done():
+            task.cancel()
+            raise LambdaAsgiError(
+                "the event loop was stopped before the invocation finished "
+                "(did the app call loop.stop()?)"
+            )
+        return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Mapping[str, Any]:
         """Handle one invocation on the running event loop."""
-        source = detect(event, self.sources)
-        request_id = getattr(context, "aws_request_id", "-")
+        return await self._handle(event, context, None)
+
+    async def _handle(
+        self, event: Any, context: LambdaContext, stop: asyncio.AbstractEventLoop | None
+    ) -> Mapping[str, Any]:
         try:
-            scope, body = source.to_scope(event, context, self.config)
-        except InvalidRequestError as exc:
-            logger.warning(
-                "bad %s request, answering 400 without calling the app: %s (aws_request_id=%s)",
-                source.name,
-                exc.reason,
-                request_id,
-            )
-            response = error_response(400, f"Bad Request: {exc.reason}")
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            logger.warning(
-                "malformed %s event, answering 400 without calling the app: %s: %s "
-                "(aws_request_id=%s)",
-                source.name,
-                type(exc).__name__,
-                exc,
-                request_id,
-            )
-            response = error_response(400, "Bad Request: malformed event")
-        else:
-            scope["state"] = self._lifespan.state.copy()
-            response = await run_http(self.app, scope, body, request_id)
-            if scope["method"] == "HEAD" and response.body:
-                response = Response(response.status, response.headers, b"")
-        return source.to_response(response, event, self.config)
+            source = detect(event, self.sources)
+            request_id = getattr(context, "aws_request_id", "-")
+            try:
+                scope, body = source.to_scope(event, context, self.config)
+            except InvalidRequestError as exc:
+                logger.warning(
+                    "bad %s request, answering 400 without calling the app: %s (aws_request_id=%s)",
+                    source.name,
+                    exc.reason,
+                    request_id,
+                )
+                response = error_response(400, f"Bad Request: {exc.reason}")
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                logger.warning(
+                    "malformed %s event, answering 400 without calling the app: %s: %s "
+                    "(aws_request_id=%s)",
+                    source.name,
+                    type(exc).__name__,
+                    exc,
+                    request_id,
+                )
+                response = error_response(400, "Bad Request: malformed event")
+            else:
+                scope["state"] = self._lifespan.state.copy()
+                response = await run_http(self.app, scope, body, request_id)
+                if scope["method"] == "HEAD" and response.body:
+                    response = Response(response.status, response.headers, b"")
+            return source.to_response(response, event, self.config)
+        finally:
+            # Stopping from inside the task ends run_forever() in this same loop iteration;
+            # run_until_complete() would spend one more iteration (and epoll call) on it.
+            if stop is not None:
+                stop.stop()
 
     def shutdown(self) -> None:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""

@@ -37,47 +37,49 @@ def header_text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-class FoldedHeaders:
-    """The app's response headers grouped case-insensitively, ``Set-Cookie`` kept apart.
+Folded = tuple[dict[str, list[str]], list[str], "str | None", bool]
+"""``(groups, cookies, content_type, content_encoded)``: the app's headers grouped
+case-insensitively under their first spelling, values in order, ``Set-Cookie`` set apart."""
 
-    ``groups`` maps the first-seen spelling of each name to its values, in order.
-    """
+_SPECIAL = frozenset({"set-cookie", "content-type", "content-encoding"})
 
-    __slots__ = ("content_encoded", "content_type", "cookies", "groups")
 
-    def __init__(self, headers: Headers) -> None:
-        groups: dict[str, list[str]] = {}
-        spelling: dict[str, str] = {}
-        cookies: list[str] = []
-        content_type: str | None = None
-        content_encoded = False
-        try:  # fast path: UTF-8 (and so ASCII) headers, as nearly all apps send
-            pairs = [(name.decode(), value.decode()) for name, value in headers]
-        except UnicodeDecodeError:
-            pairs = [(header_text(name), header_text(value)) for name, value in headers]
-        for name, value in pairs:
-            lower = name.lower()
+def fold_headers(headers: Headers) -> Folded:
+    """Group the app's response headers; see :data:`Folded`."""
+    try:  # fast path: UTF-8 (and so ASCII) headers, as nearly all apps send
+        pairs = [(name.decode(), value.decode()) for name, value in headers]
+    except UnicodeDecodeError:
+        pairs = [(header_text(name), header_text(value)) for name, value in headers]
+    groups: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    cookies: list[str] = []
+    content_type: str | None = None
+    content_encoded = False
+    for name, value in pairs:
+        lower = name.lower()
+        if lower in _SPECIAL:
             if lower == "set-cookie":
                 cookies.append(value)
                 continue
             if lower == "content-type":
                 content_type = value
-            elif lower == "content-encoding":
-                content_encoded = value.strip().lower() not in ("", "identity")
-            known = spelling.get(lower)
-            if known is None:
-                spelling[lower] = name
-                groups[name] = [value]
             else:
-                groups[known].append(value)
-        self.groups = groups
-        self.cookies = cookies
-        self.content_type = content_type
-        self.content_encoded = content_encoded
+                content_encoded = value.strip().lower() not in ("", "identity")
+        known = spelling.get(lower)
+        if known is None:
+            spelling[lower] = name
+            groups[name] = [value]
+        else:
+            groups[known].append(value)
+    return groups, cookies, content_type, content_encoded
 
-    def joined(self) -> dict[str, str]:
-        """One value per name: repeats comma-joined, as RFC 9110 allows for list headers."""
-        return {name: ", ".join(values) for name, values in self.groups.items()}
+
+def joined(groups: dict[str, list[str]]) -> dict[str, str]:
+    """One value per name: repeats comma-joined, as RFC 9110 allows for list headers."""
+    return {
+        name: values[0] if len(values) == 1 else ", ".join(values)
+        for name, values in groups.items()
+    }
 
 
 def is_text(content_type: str | None, config: Config) -> bool:
@@ -102,14 +104,16 @@ def _is_text(content_type: str, config: Config) -> bool:
     return bool(extra) and (mime in extra or mime.split("/", 1)[0] + "/" in extra)
 
 
-def encode_body(body: bytes, folded: FoldedHeaders, config: Config) -> tuple[str, bool]:
+def encode_body(
+    body: bytes, content_type: str | None, content_encoded: bool, config: Config
+) -> tuple[str, bool]:
     """``(body, isBase64Encoded)``: text for textual, unencoded, valid UTF-8 bodies, else base64.
 
     Either way the client receives exactly the app's bytes.
     """
     if not body:
         return "", False
-    if not folded.content_encoded and is_text(folded.content_type, config):
+    if not content_encoded and is_text(content_type, config):
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:

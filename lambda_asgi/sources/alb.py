@@ -34,7 +34,7 @@ from ._request import (
     split_base_path,
     value_list,
 )
-from ._response import FoldedHeaders, encode_body
+from ._response import encode_body, fold_headers, joined
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -109,8 +109,8 @@ def status_description(status: int) -> str:
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> AlbResponse:
-    folded = FoldedHeaders(response.headers)
-    body, is_base64 = encode_body(response.body, folded, config)
+    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     result: AlbResponse = {
         "statusCode": response.status,
         "statusDescription": status_description(response.status),
@@ -118,21 +118,20 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
         "isBase64Encoded": is_base64,
     }
     if _is_multi_value(event):
-        multi = dict(folded.groups)
-        if folded.cookies:
-            multi["Set-Cookie"] = folded.cookies
-        result["multiValueHeaders"] = multi
+        if cookies:
+            groups["Set-Cookie"] = cookies
+        result["multiValueHeaders"] = groups
         return result
-    headers = folded.joined()
-    if folded.cookies:
-        if len(folded.cookies) > 1:
+    headers = joined(groups)
+    if cookies:
+        if len(cookies) > 1:
             logger.warning(
                 "ALB target group is in single-value header mode, which carries one Set-Cookie "
                 "only: sending the last of %d cookies; enable multi-value headers on the target "
                 "group to send them all",
-                len(folded.cookies),
+                len(cookies),
             )
-        headers["Set-Cookie"] = folded.cookies[-1]
+        headers["Set-Cookie"] = cookies[-1]
     result["headers"] = headers
     return result
 

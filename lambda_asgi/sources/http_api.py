@@ -36,7 +36,7 @@ from ._request import (
     split_base_path,
     split_http_api_stage,
 )
-from ._response import FoldedHeaders, encode_body
+from ._response import encode_body, fold_headers, joined
 
 
 def _http_context(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -140,12 +140,12 @@ def function_url_to_scope(
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> HttpApiResponse:
-    folded = FoldedHeaders(response.headers)
-    body, is_base64 = encode_body(response.body, folded, config)
+    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     return {
         "statusCode": response.status,
-        "headers": folded.joined(),
-        "cookies": folded.cookies,
+        "headers": joined(groups),
+        "cookies": cookies,
         "body": body,
         "isBase64Encoded": is_base64,
     }

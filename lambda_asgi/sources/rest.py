@@ -34,7 +34,7 @@ from ._request import (
     split_base_path,
     split_http_api_stage,
 )
-from ._response import FoldedHeaders, encode_body
+from ._response import encode_body, fold_headers
 
 
 def is_rest(event: Mapping[str, Any]) -> bool:
@@ -120,17 +120,17 @@ def http_api_v1_to_scope(
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> RestResponse:
     """Single-valued headers in ``headers``; repeated ones and every Set-Cookie in
     ``multiValueHeaders`` (a header in both would be sent twice)."""
-    folded = FoldedHeaders(response.headers)
+    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, values in folded.groups.items():
+    for name, values in groups.items():
         if len(values) == 1:
             single[name] = values[0]
         else:
             multi[name] = values
-    if folded.cookies:
-        multi["Set-Cookie"] = folded.cookies
-    body, is_base64 = encode_body(response.body, folded, config)
+    if cookies:
+        multi["Set-Cookie"] = cookies
+    body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     return {
         "statusCode": response.status,
         "headers": single,
