@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .._model import Config, Response, Source
@@ -97,15 +96,22 @@ def to_scope(
     return scope, body
 
 
-@cache
-def status_description(status: int) -> str:
-    """``"200 OK"``: ALB's required status line text (imported lazily: ``http`` is not free)."""
-    from http import HTTPStatus
+_descriptions: dict[int, str] = {}
 
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
+
+def status_description(status: int) -> str:
+    """``"200 OK"``: ALB's required status line text, remembered per status (``http`` and
+    ``functools`` are imported by nothing else, so neither is used at import time)."""
+    text = _descriptions.get(status)
+    if text is None:
+        from http import HTTPStatus
+
+        try:
+            text = f"{status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            text = f"{status} Unknown"
+        _descriptions[status] = text
+    return text
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> AlbResponse:
