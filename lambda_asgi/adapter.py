@@ -91,19 +91,17 @@ class Adapter:
             )
         loop = event_loop()
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
-        try:
-            loop.run_forever()
-        except BaseException:
-            if task.done() and not task.cancelled():
-                task.exception()  # retrieved: the exception propagating is the one to see
-            raise
-        if not task.done():
-            task.cancel()
-            raise LambdaAsgiError(
-                "the event loop was stopped before the invocation finished "
-                "(did the app call loop.stop()?)"
-            )
-        return task.result()
+        # The task stops the loop when it is done; should anything else stop it earlier (an
+        # app calling loop.stop()), the loop simply runs on until the invocation is answered.
+        while True:
+            try:
+                loop.run_forever()
+            except BaseException:  # KeyboardInterrupt, SystemExit out of the app's task
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved: the exception propagating is the one to see
+                raise
+            if task.done():
+                return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Mapping[str, Any]:
         """Handle one invocation on the running event loop."""

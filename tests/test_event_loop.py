@@ -344,3 +344,67 @@ class TestConstructorChecks:
             raise RuntimeError("no lifespan")
 
         assert make_adapter(app, **options).config == config
+
+
+class TestLoopDriving:
+    """Each invocation runs the loop until its own task is done, whatever else stops it."""
+
+    def test_an_app_stopping_the_loop_still_gets_its_answer(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            asyncio.get_running_loop().stop()
+            await asyncio.sleep(0)
+            headers = [(b"content-type", b"text/plain")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"still here"})
+
+        adapter = make_adapter(app, lifespan="off")
+        first = adapter(http_api_event(), context)
+        second = adapter(http_api_event(), context)
+        assert (
+            first
+            == second
+            == {
+                "statusCode": 200,
+                "headers": {"content-type": "text/plain"},
+                "cookies": [],
+                "body": "still here",
+                "isBase64Encoded": False,
+            }
+        )
+
+    def test_keyboard_interrupt_in_the_app_propagates(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            raise KeyboardInterrupt
+
+        adapter = make_adapter(app, lifespan="off")
+        with pytest.raises(KeyboardInterrupt):
+            adapter(http_api_event(), context)
+
+    def test_keyboard_interrupt_from_a_loop_callback_leaves_the_next_invocation_working(
+        self, make_adapter: AdapterFactory, context: FakeContext
+    ) -> None:
+        calls = 0
+
+        def interrupt() -> None:
+            raise KeyboardInterrupt
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                asyncio.get_running_loop().call_soon(interrupt)
+            await asyncio.sleep(0)
+            headers = [(b"content-type", b"text/plain")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        adapter = make_adapter(app, lifespan="off")
+        with pytest.raises(KeyboardInterrupt):
+            adapter(http_api_event(), context)
+        # The interrupted invocation's task finishes on the next run; it must not cut it short.
+        assert adapter(http_api_event(), context)["body"] == "ok"
+        assert calls == 2

@@ -53,3 +53,21 @@ def test_strip_prefix() -> None:
     assert _request.strip_prefix("/prod", "/prod") == "/"
     assert _request.strip_prefix("/production", "/prod") is None
     assert _request.strip_prefix("/items", "/prod") is None
+
+
+def test_multi_value_headers_outside_latin_1_and_empty() -> None:
+    headers, watched = _request.collect_multi_headers({"X-Name": ["Zoë", "€"], "Host": ["h"]})
+    assert headers == [
+        (b"x-name", "Zoë".encode("latin-1")),
+        (b"x-name", "€".encode()),
+        (b"host", b"h"),
+    ]
+    assert watched == {b"x-name": "€".encode(), b"host": b"h"}
+    assert _request.collect_multi_headers(None) == ([], {})
+    assert _request.multi_headers({}) == []
+
+
+def test_raw_root_cache_is_bounded() -> None:
+    for index in range(100):
+        assert _request._raw_root(f"/stage {index}") == f"/stage%20{index}".encode()
+    assert len(_request._raw_roots) <= 64
