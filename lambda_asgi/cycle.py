@@ -60,20 +60,24 @@ def error_response(status: int, text: str) -> Response:
 
 
 def _checked_headers(headers: Any) -> Headers:
+    """The response headers as a list of byte pairs, checked in the same pass."""
     if headers is None:
         return []
     try:
-        pairs = [(name, value) for name, value in headers]
+        return [
+            (name, value)
+            if type(name) is bytes and type(value) is bytes
+            else _not_bytes(name, value)
+            for name, value in headers
+        ]
     except (TypeError, ValueError):
         raise ProtocolError(
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
-    for name, value in pairs:
-        if type(name) is not bytes or type(value) is not bytes:
-            raise ProtocolError(
-                f"header names and values must be bytes, got {name!r:.40}: {value!r:.40}"
-            )
-    return pairs
+
+
+def _not_bytes(name: object, value: object) -> tuple[bytes, bytes]:
+    raise ProtocolError(f"header names and values must be bytes, got {name!r:.40}: {value!r:.40}")
 
 
 async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str) -> Response:
