@@ -18,7 +18,7 @@ from lambda_asgi.testing import (
 from tests.apps import RecordingApp
 from tests.conftest import AdapterFactory
 
-SUPPORTED = ("alb", "function_url", "http_api", "http_api_v1", "rest")
+SUPPORTED = ("alb", "rest", "function_url", "http_api", "http_api_v1")
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,7 @@ def test_foreign_events_are_unsupported_with_a_hint(event: dict[str, Any], hint:
     assert (raised.value.keys, raised.value.sources, raised.value.hint) == (keys, SUPPORTED, hint)
     assert str(raised.value) == (
         f"no event source recognises this event (top-level keys: {', '.join(keys)}); "
-        f"supported sources: alb, function_url, http_api, http_api_v1, rest. {hint}"
+        f"supported sources: alb, rest, function_url, http_api, http_api_v1. {hint}"
     )
 
 
@@ -266,7 +266,7 @@ def test_unrecognisable_events_have_no_hint(event: dict[str, Any]) -> None:
     assert raised.value.hint == ""
     assert str(raised.value) == (
         f"no event source recognises this event (top-level keys: {', '.join(sorted(event))}); "
-        "supported sources: alb, function_url, http_api, http_api_v1, rest"
+        "supported sources: alb, rest, function_url, http_api, http_api_v1"
     )
 
 
@@ -287,7 +287,7 @@ def test_non_object_event_message() -> None:
         detect([rest_event()])
     assert str(raised.value) == (
         "no event source recognises this event (top-level keys: none); supported sources: "
-        f"alb, function_url, http_api, http_api_v1, rest. {raised.value.hint}"
+        f"alb, rest, function_url, http_api, http_api_v1. {raised.value.hint}"
     )
     assert raised.value.hint.startswith("The event is a JSON ")
     assert raised.value.hint.endswith(", not an object")

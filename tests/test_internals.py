@@ -16,10 +16,10 @@ def test_reprs() -> None:
     )
     assert [repr(source) for source in SOURCES] == [
         "<Source alb>",
+        "<Source rest>",
         "<Source function_url>",
         "<Source http_api>",
         "<Source http_api_v1>",
-        "<Source rest>",
     ]
 
 

@@ -1,7 +1,9 @@
 """The event sources lambda_asgi understands, in the order they are tried.
 
-Order matters: ALB events also carry ``httpMethod``; VPC Lattice v2 events also say
-``version: "2.0"``; Function URL events are HTTP API 2.0 events with a ``lambda-url`` domain.
+Order matters: ALB events also carry ``httpMethod`` and no ``version``, so ALB goes before
+REST; Function URL events are HTTP API 2.0 events with a ``lambda-url`` domain, so they go
+before HTTP API. VPC Lattice v2 events also say ``version: "2.0"`` but have no
+``requestContext.http``, which the HTTP API check requires.
 An event no source matches raises :class:`~lambda_asgi.UnsupportedEventError` naming its
 top-level keys, the supported sources, and what the event looks like when we can tell.
 """
@@ -17,7 +19,7 @@ from .alb import ALB
 from .http_api import FUNCTION_URL, HTTP_API
 from .rest import HTTP_API_V1, REST
 
-SOURCES: tuple[Source, ...] = (ALB, FUNCTION_URL, HTTP_API, HTTP_API_V1, REST)
+SOURCES: tuple[Source, ...] = (ALB, REST, FUNCTION_URL, HTTP_API, HTTP_API_V1)
 
 
 def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
