@@ -135,12 +135,7 @@ def client_from_forwarded_for(value: bytes | None) -> tuple[str, int] | None:
 
 
 def scheme_of(watched: Watched, default: str) -> str:
-    proto = watched.get(b"x-forwarded-proto")
-    if proto is None:
-        return default
-    if proto == b"https" or proto == b"http":
-        return proto.decode("ascii")
-    first = first_item(proto)
+    first = first_item(watched.get(b"x-forwarded-proto"))
     if first is not None and first.lower() in ("http", "https"):
         return first.lower()
     return default
@@ -204,8 +199,6 @@ def http_version(protocol: Any) -> str:
 
 def encode_query(params: Mapping[str, Sequence[Any] | None]) -> bytes:
     """A query string from already-decoded ``{name: [values]}`` (REST, HTTP API 1.0)."""
-    if not params:
-        return b""
     return "&".join(
         f"{quote(str(name), safe='')}={quote(str(value), safe='')}"
         for name, values in params.items()
@@ -271,12 +264,26 @@ def event_path(value: Any) -> str:
     return value
 
 
+_raw_roots: dict[str, bytes] = {}
+
+
+def _raw_root(root_path: str) -> bytes:
+    """A root path (stage or base path) as the client's bytes; remembered, as a function has
+    one or two."""
+    raw = _raw_roots.get(root_path)
+    if raw is None:
+        if len(_raw_roots) >= 64:
+            _raw_roots.clear()
+        raw = _raw_roots[root_path] = quote(root_path).encode("ascii")
+    return raw
+
+
 def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, str, bytes]:
     """``(root_path, path, raw_path)`` for a front door whose path still carries the custom
     domain's base path (REST custom domains, CloudFront or ALB path rules): strip it when
     present and make it the root path. Matched on the bytes the client sent, so an encoded
     slash (``/api%2Fx``, one segment) is not taken for the boundary."""
-    quoted = quote(config.base_path).encode("ascii")
+    quoted = _raw_root(config.base_path)
     if not raw_path.startswith(quoted) or raw_path[len(quoted) : len(quoted) + 1] not in (
         b"",
         b"/",
@@ -284,19 +291,6 @@ def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, st
         return "", path, raw_path
     raw_rest = raw_path[len(quoted) :] or b"/"
     return config.base_path, unquote(raw_rest.decode("utf-8", "replace")), raw_rest
-
-
-_raw_roots: dict[str, bytes] = {}
-
-
-def _raw_root(root_path: str) -> bytes:
-    """The root path as the client's bytes; remembered, as a function has one or two roots."""
-    raw = _raw_roots.get(root_path)
-    if raw is None:
-        if len(_raw_roots) >= 64:
-            _raw_roots.clear()
-        raw = _raw_roots[root_path] = quote(root_path).encode("ascii")
-    return raw
 
 
 def make_scope(

@@ -26,7 +26,7 @@ from ._request import (
     add_content_length,
     collect_headers,
     decode_body,
-    encode_query,
+    decoded_query,
     endpoint,
     event_path,
     header_bytes,
@@ -103,8 +103,7 @@ def _to_scope(
 
     query = event.get("rawQueryString")
     if query is None:  # hand-written events: rebuild from the decoded parameters
-        params = event.get("queryStringParameters") or {}
-        query_string = encode_query({name: (value,) for name, value in params.items()})
+        query_string = decoded_query(None, event.get("queryStringParameters"))
     else:
         query_string = query.encode("utf-8")
 
