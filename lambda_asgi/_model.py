@@ -54,15 +54,22 @@ class Response:
         return f"Response({self.status}, {self.headers!r}, {self.body[:40]!r}...)"
 
 
+SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024
+"""Bytes of serialized result a synchronous Lambda invocation may return (6 MB)."""
+
+
 class Source:
     """One AWS front door: how to recognise its events and translate both directions.
 
-    ``to_scope`` returns the ASGI HTTP scope (without ``state``) and the request body; it
-    raises :class:`~lambda_asgi.exceptions.InvalidRequestError` for a request it cannot
-    deliver faithfully. ``to_response`` returns exactly the dictionary the front door accepts.
+    ``matches(event)`` says whether an event comes from this front door. ``to_scope`` returns
+    the ASGI HTTP scope (without ``state``) and the request body; it raises
+    :class:`~lambda_asgi.exceptions.InvalidRequestError` for a request it cannot deliver
+    faithfully. ``to_response`` returns exactly the dictionary the front door accepts.
+    ``response_limit`` is the largest serialized result, in bytes, the front door takes for
+    this event: a number, or a function of the event when it depends on it.
     """
 
-    __slots__ = ("matches", "name", "to_response", "to_scope")
+    __slots__ = ("matches", "name", "response_limit", "to_response", "to_scope")
 
     def __init__(
         self,
@@ -70,11 +77,14 @@ class Source:
         matches: Callable[[Mapping[str, Any]], bool],
         to_scope: Callable[[Mapping[str, Any], LambdaContext, Config], tuple[HTTPScope, bytes]],
         to_response: Callable[[Response, Mapping[str, Any], Config], Mapping[str, Any]],
+        *,
+        response_limit: int | Callable[[Mapping[str, Any]], int] = SYNC_RESPONSE_LIMIT,
     ) -> None:
         self.name = name
         self.matches = matches
         self.to_scope = to_scope
         self.to_response = to_response
+        self.response_limit = response_limit
 
     def __repr__(self) -> str:
         return f"<Source {self.name}>"

@@ -117,12 +117,13 @@ class Adapter:
                 scope, body = source.to_scope(event, context, self.config)
             except InvalidRequestError as exc:
                 logger.warning(
-                    "bad %s request, answering 400 without calling the app: %s (aws_request_id=%s)",
+                    "bad %s request, answering %d without calling the app: %s (aws_request_id=%s)",
                     source.name,
+                    exc.status,
                     exc.reason,
                     request_id,
                 )
-                response = error_response(400, f"Bad Request: {exc.reason}")
+                response = error_response(exc.status, f"{_phrase(exc.status)}: {exc.reason}")
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 logger.warning(
                     "malformed %s event, answering 400 without calling the app: %s: %s "
@@ -149,6 +150,15 @@ class Adapter:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
         loop = event_loop()
         loop.run_until_complete(self._lifespan.shutdown())
+
+
+def _phrase(status: int) -> str:
+    from http import HTTPStatus  # only on this rare path: http costs import time
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _normalise_base_path(base_path: str | None) -> str:

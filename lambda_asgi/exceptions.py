@@ -49,13 +49,16 @@ class UnsupportedEventError(LambdaAsgiError):
 class InvalidRequestError(LambdaAsgiError):
     """Raised when an event is recognised but its request cannot be delivered faithfully.
 
-    The adapter answers such a request with a 400 response and never calls the application;
-    ``reason`` says what was wrong (for example a body flagged as base64 that is not base64).
+    The adapter answers such a request with an error response (``status``, 400 unless the
+    source says otherwise, e.g. 413 for a body the front door truncated) and never calls the
+    application; ``reason`` says what was wrong (for example a body flagged as base64 that is
+    not base64).
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
 
 
 class LifespanError(LambdaAsgiError):
