@@ -1,0 +1,347 @@
+"""A local AWS Lambda Runtime API, for testing runtimes and handlers without AWS.
+
+AWS's own Runtime Interface Emulator is a Go binary that PyPI does not carry and that cannot
+stream; this one is standard library only, runs in a thread of the test process, and speaks
+the parts of the Runtime and Extensions APIs a Python runtime uses::
+
+    from lambda_asgi.emulator import RuntimeEmulator
+
+    with RuntimeEmulator() as emulator:            # listens on 127.0.0.1, a free port
+        env = {**os.environ, **emulator.environ("app.handler")}
+        runtime = subprocess.Popen([sys.executable, "-m", "lambda_asgi.runtime"], env=env)
+        result = emulator.invoke(event, timeout=10.0)  # queue one event, wait for the answer
+        result.status       # "success" | "error"
+        result.payload      # the buffered response bytes, or the streamed body (after the prelude)
+        result.json()       # the payload (or the error document) parsed
+        result.error        # {"errorMessage", "errorType", "stackTrace"} from /error or trailers
+        result.streamed, result.prelude, result.chunks  # streaming: prelude dict, timed chunks
+        emulator.shutdown(runtime)  # SIGTERM first if an extension registered, as Lambda does
+
+``emulator.address`` is the value for ``AWS_LAMBDA_RUNTIME_API``. ``submit(event)`` queues an
+invocation without waiting; its ``wait_for_chunks(n)`` returns as soon as ``n`` streamed
+chunks arrived, so a test can react to the first server-sent event while the app still runs.
+``init_error`` holds the document posted to ``/runtime/init/error`` (see
+``wait_for_init_error``); ``extensions`` lists the registered extensions; ``calls`` records
+every request as ``"GET /runtime/invocation/next"`` and so on, in arrival order.
+
+Served: ``invocation/next`` (any number of concurrent callers), ``invocation/{id}/response``
+buffered (``max_response_bytes``, 6 MiB, answered 413 beyond) and streaming (chunked, with the
+error trailers, ``max_stream_bytes``, 200 MiB), ``invocation/{id}/error``, ``init/error``,
+``restore/next`` and ``restore/error``, and the Extensions API's ``register`` and
+``event/next``. As on Lambda, invocations are handed out only once every registered
+extension waits in ``event/next``.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+from ._emulator_http import PRELUDE_DELIMITER, STREAM_CONTENT_TYPE, Chunk, Server
+from .exceptions import LambdaAsgiError
+
+__all__ = [
+    "PRELUDE_DELIMITER",
+    "STREAM_CONTENT_TYPE",
+    "Chunk",
+    "EmulatorError",
+    "Invocation",
+    "Result",
+    "RuntimeEmulator",
+    "ShutdownResult",
+]
+
+_ACCOUNT = "123456789012"
+_POLL = 0.05  # seconds between checks for a closed emulator while a request blocks
+
+
+class EmulatorError(LambdaAsgiError):
+    """Raised when the emulator cannot produce what a test asked for: no answer in time, or a
+    runtime that failed its init."""
+
+
+class Result:
+    """The outcome of one invocation, as the caller of ``Invoke`` would see it."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.status = "success"
+        self.payload = b""
+        self.error: dict[str, Any] | None = None
+        self.error_type: str | None = None  # the Lambda-Runtime-Function-Error-Type header
+        self.content_type: str | None = None
+        self.streamed = False
+        self.prelude: dict[str, Any] | None = None
+        self.chunks: list[Chunk] = []
+        self.delivered_at: float | None = None  # when the runtime got it from /next
+        self.finished_at: float | None = None
+
+    def json(self) -> Any:
+        """The payload parsed as JSON, or the error document for a failed invocation."""
+        if self.status == "error" and self.error is not None:
+            return self.error
+        return json.loads(self.payload)
+
+    def __repr__(self) -> str:
+        return f"<Result {self.request_id} {self.status} {self.payload[:40]!r}>"
+
+
+class Invocation:
+    """An invocation queued with ``submit``; ``result()`` waits for its answer."""
+
+    def __init__(self, emulator: RuntimeEmulator, payload: bytes, headers: dict[str, str]) -> None:
+        self.request_id = headers["Lambda-Runtime-Aws-Request-Id"]
+        self.payload = payload
+        self.headers = headers
+        self.outcome = Result(self.request_id)
+        self.done = False
+        self._emulator = emulator
+
+    def wait_for_chunks(self, count: int = 1, timeout: float = 10.0) -> list[Chunk]:
+        """The streamed chunks once at least ``count`` arrived (or the invocation ended)."""
+        self._emulator._wait(lambda: self.done or len(self.outcome.chunks) >= count, timeout)
+        return list(self.outcome.chunks)
+
+    def result(self, timeout: float = 10.0) -> Result:
+        """Wait for the runtime's answer; raise EmulatorError if none comes in time."""
+        if not self._emulator._wait(lambda: self.done, timeout):
+            raise EmulatorError(f"invocation {self.request_id} got no answer within {timeout} s")
+        return self.outcome
+
+
+class ShutdownResult(NamedTuple):
+    """How the runtime process ended: was it sent SIGTERM, did it exit within the grace
+    period, and its return code."""
+
+    sigterm: bool
+    graceful: bool
+    returncode: int
+
+
+class _Process(Protocol):
+    pid: int
+
+    def send_signal(self, sig: int) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+class RuntimeEmulator:
+    """The Runtime API on ``127.0.0.1``; use as a context manager (or call ``close()``)."""
+
+    def __init__(
+        self,
+        *,
+        function_name: str = "function",
+        function_timeout: float = 30.0,
+        max_response_bytes: int = 6 * 1024 * 1024,
+        max_stream_bytes: int = 200 * 1024 * 1024,
+        initialization_type: str = "on-demand",
+        region: str = "us-east-1",
+        port: int = 0,
+    ) -> None:
+        self.function_name = function_name
+        self.function_timeout = function_timeout
+        self.max_response_bytes = max_response_bytes
+        self.max_stream_bytes = max_stream_bytes
+        self.initialization_type = initialization_type
+        self.region = region
+        self.function_arn = f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{function_name}"
+        self.init_error: dict[str, Any] | None = None
+        self.restore_error: dict[str, Any] | None = None
+        self.extensions: list[dict[str, Any]] = []
+        self.calls: list[str] = []
+        self._cond = threading.Condition()
+        self._queue: list[Invocation] = []
+        self._active: dict[str, Invocation] = {}
+        self._waiting_extensions: set[str] = set()
+        self._shutting_down = False
+        self._closed = False
+        self.handler = ""
+        self._server = Server(("127.0.0.1", port), self)
+        self.address = f"127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(_POLL,), name="runtime-emulator", daemon=True
+        )
+        self._thread.start()
+
+    def __enter__(self) -> RuntimeEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop serving; requests still blocked in ``next`` are dropped."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def environ(self, handler: str, *, task_root: str | None = None) -> dict[str, str]:
+        """The environment Lambda gives a runtime process (merge it into ``os.environ``)."""
+        self.handler = handler
+        env = {
+            "AWS_LAMBDA_RUNTIME_API": self.address,
+            "_HANDLER": handler,
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        if task_root is not None:
+            env["LAMBDA_TASK_ROOT"] = task_root
+        return env
+
+    # -- the test's side ---------------------------------------------------------------
+
+    def submit(
+        self,
+        event: Any,
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+        client_context: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
+    ) -> Invocation:
+        """Queue one event (any JSON value, or raw ``bytes``) for the runtime's next ``next``."""
+        payload = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": request_id or str(uuid.uuid4()),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Trace-Id": trace_id or _trace_id(),
+        }
+        if client_context is not None:
+            headers["Lambda-Runtime-Client-Context"] = json.dumps(client_context)
+        if identity is not None:
+            headers["Lambda-Runtime-Cognito-Identity"] = json.dumps(identity)
+        invocation = Invocation(self, payload, headers)
+        with self._cond:
+            self._queue.append(invocation)
+            self._active[invocation.request_id] = invocation
+            if self.init_error is not None:
+                self._finish(invocation, "error", error=self.init_error)
+            self._cond.notify_all()
+        return invocation
+
+    def invoke(self, event: Any, timeout: float = 10.0, **options: Any) -> Result:
+        """Queue one event and wait for the runtime's answer (``submit(...).result()``)."""
+        return self.submit(event, **options).result(timeout)
+
+    def wait_for_init_error(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The document the runtime posts to ``/runtime/init/error``, once it arrives."""
+        if not self._wait(lambda: self.init_error is not None, timeout):
+            raise EmulatorError(f"no init error was reported within {timeout} s")
+        assert self.init_error is not None
+        return self.init_error
+
+    def wait_for_call(self, call: str, timeout: float = 10.0) -> None:
+        """Wait until the runtime made ``call`` (e.g. ``"GET /runtime/invocation/next"``)."""
+        if not self._wait(lambda: call in self.calls, timeout):
+            raise EmulatorError(f"the runtime did not call {call} within {timeout} s")
+
+    def shutdown(self, process: _Process, grace: float = 0.5) -> ShutdownResult:
+        """End the runtime process as Lambda does: when an extension registered, send SIGTERM
+        and SHUTDOWN events and allow ``grace`` seconds; then SIGKILL."""
+        with self._cond:
+            self._shutting_down = True
+            sigterm = bool(self.extensions)
+            self._cond.notify_all()
+        if sigterm:
+            process.send_signal(signal.SIGTERM)
+            try:
+                return ShutdownResult(True, True, process.wait(grace))
+            except Exception:  # subprocess.TimeoutExpired, without importing subprocess
+                pass
+        process.kill()
+        return ShutdownResult(sigterm, False, process.wait())
+
+    def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout)
+
+    def _finish(self, invocation: Invocation, status: str, **fields: Any) -> None:
+        """Record an invocation's outcome; the caller holds the lock."""
+        outcome = invocation.outcome
+        outcome.status = status
+        for name, value in fields.items():
+            setattr(outcome, name, value)
+        outcome.finished_at = time.monotonic()
+        invocation.done = True
+        self._active.pop(invocation.request_id, None)
+        if invocation in self._queue:
+            self._queue.remove(invocation)
+        self._cond.notify_all()
+
+    # -- the runtime's side (called from the server's threads) ------------------------
+
+    def _next_invocation(self) -> Invocation | None:
+        def ready() -> bool:
+            extensions_ready = len(self._waiting_extensions) == len(self.extensions)
+            return self._closed or (bool(self._queue) and extensions_ready)
+
+        with self._cond:
+            self._cond.wait_for(ready)
+            if self._closed:
+                return None
+            invocation = self._queue.pop(0)
+            invocation.headers["Lambda-Runtime-Deadline-Ms"] = str(
+                int((time.time() + self.function_timeout) * 1000)
+            )
+            invocation.outcome.delivered_at = time.monotonic()
+            for extension in self.extensions:
+                if "INVOKE" in extension["events"]:
+                    extension["inbox"].append(
+                        {
+                            "eventType": "INVOKE",
+                            "deadlineMs": int(invocation.headers["Lambda-Runtime-Deadline-Ms"]),
+                            "requestId": invocation.request_id,
+                            "invokedFunctionArn": self.function_arn,
+                            "tracing": {
+                                "type": "X-Amzn-Trace-Id",
+                                "value": invocation.headers["Lambda-Runtime-Trace-Id"],
+                            },
+                        }
+                    )
+            self._cond.notify_all()
+            return invocation
+
+    def _next_extension_event(self, identifier: str) -> dict[str, Any] | None:
+        extension = next((e for e in self.extensions if e["id"] == identifier), None)
+        if extension is None:
+            return None
+        inbox: list[dict[str, Any]] = extension["inbox"]
+
+        def ready() -> bool:
+            shutdown = self._shutting_down and "SHUTDOWN" in extension["events"]
+            return self._closed or bool(inbox) or shutdown
+
+        with self._cond:
+            self._waiting_extensions.add(identifier)
+            self._cond.notify_all()
+            self._cond.wait_for(ready)
+            self._waiting_extensions.discard(identifier)
+            if inbox:
+                return inbox.pop(0)
+            if self._closed:
+                return {}
+            return {
+                "eventType": "SHUTDOWN",
+                "shutdownReason": "spindown",
+                "deadlineMs": int((time.time() + 2) * 1000),
+            }
+
+
+def _trace_id() -> str:
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage=1:{_ACCOUNT[:8]}:0"
