@@ -10,6 +10,7 @@ from ._types import LambdaContext, LifespanMode
 from .adapter import Adapter
 from .exceptions import (
     ConfigurationError,
+    EventHandlingError,
     InvalidRequestError,
     LambdaAsgiError,
     LifespanError,
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Adapter",
     "ConfigurationError",
+    "EventHandlingError",
     "InvalidRequestError",
     "LambdaAsgiError",
     "LambdaContext",

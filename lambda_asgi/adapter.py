@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any, get_args
+import sys
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, get_args
 
+from . import _options
 from . import lifespan as _lifespan
-from ._model import Config, Response
+from ._model import Config, Response, Source
 from ._types import ASGIApp, LambdaContext, LifespanMode
+from .compression import Compression
 from .cycle import error_response, run_http, task_factory
-from .exceptions import ConfigurationError, InvalidRequestError, LambdaAsgiError
+from .exceptions import (
+    ConfigurationError,
+    InvalidRequestError,
+    LambdaAsgiError,
+    UnsupportedEventError,
+)
+from .guards import deadline_guard, oversize
 from .sources import SOURCES, detect
+from .sources.events import events_source
+
+if TYPE_CHECKING:
+    from ._types import HTTPScope
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -37,8 +51,10 @@ class Adapter:
     """Serve an ASGI 3 application as an AWS Lambda handler.
 
     ``handler = Adapter(app)`` then ``handler(event, context)`` returns the result dictionary
-    for API Gateway REST and HTTP APIs (payload 1.0 and 2.0), Lambda Function URLs and
-    Application Load Balancers (single- or multi-value headers).
+    for API Gateway REST and HTTP APIs (payload 1.0 and 2.0), Lambda Function URLs,
+    Application Load Balancers (single- or multi-value headers), Lambda@Edge and VPC Lattice;
+    with ``events_path``, other events (SQS, SNS, S3, EventBridge, ...) reach the app too.
+    Every option is described, with its default and an example, in the docs' options page.
 
     Args:
         app: any ASGI 3 application.
@@ -51,6 +67,19 @@ class Adapter:
             ``root_path`` (see the docs on paths).
         text_mime_types: extra content types whose bodies are returned as text instead of
             base64, as exact types (``"application/vnd.acme"``) or prefixes (``"font/"``).
+        exclude_headers: response header names never passed on to the front door
+            (case-insensitive), e.g. headers a framework adds that a gateway rejects.
+        events_path: deliver non-HTTP events (and direct invokes) to the app as a POST of the
+            event JSON to this path; the app's JSON answer becomes the handler's result.
+        sources: custom event sources (:class:`~lambda_asgi.sources.Source`), tried before
+            the built-in ones.
+        compression: compress responses with gzip, or brotli when the ``brotli`` package is
+            installed, for clients whose ``Accept-Encoding`` allows it.
+        compression_min_size: smallest body, in bytes, worth compressing.
+        compression_types: content types to compress, exact or ``type/`` prefixes; ``None``
+            compresses every textual type (text, JSON, XML, JavaScript, SVG ...).
+        timeout_margin: seconds before Lambda's deadline at which a request still running is
+            cancelled and answered with a 504; ``None`` turns the guard off.
     """
 
     def __init__(
@@ -60,6 +89,13 @@ class Adapter:
         lifespan: LifespanMode = "auto",
         base_path: str | None = None,
         text_mime_types: Iterable[str] = (),
+        exclude_headers: Iterable[str] = (),
+        events_path: str | None = None,
+        sources: Iterable[Source] = (),
+        compression: bool = False,
+        compression_min_size: int = 1024,
+        compression_types: Iterable[str] | None = None,
+        timeout_margin: float | None = 0.5,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
@@ -67,10 +103,27 @@ class Adapter:
             raise ConfigurationError("lifespan", f"must be 'auto', 'on' or 'off', got {lifespan!r}")
         self.app = app
         self.config = Config(
-            base_path=_normalise_base_path(base_path),
-            text_mime_types=_normalise_mime_types(text_mime_types),
+            base_path=_options.path_option("base_path", base_path),
+            text_mime_types=_options.mime_types_option("text_mime_types", text_mime_types),
         )
-        self.sources = SOURCES
+        self.sources: tuple[Source, ...] = (*_options.sources_option(sources), *SOURCES)
+        path = _options.path_option("events_path", events_path)
+        if events_path is not None and not path:
+            raise ConfigurationError("events_path", f"must be a path below /, got {events_path!r}")
+        self._events = events_source(path) if path else None
+        self._exclude = _options.header_names_option("exclude_headers", exclude_headers)
+        min_size = _options.size_option("compression_min_size", compression_min_size)
+        types = (
+            None
+            if compression_types is None
+            else _options.mime_types_option("compression_types", compression_types)
+        )
+        self._compression = (
+            Compression(min_size, types)
+            if _options.flag_option("compression", compression)
+            else None
+        )
+        self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
         self._lifespan = _lifespan.Lifespan(app, lifespan)
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
@@ -82,7 +135,7 @@ class Adapter:
         """The lifespan state; each request scope gets a shallow copy of it."""
         return self._lifespan.state
 
-    def __call__(self, event: Any, context: LambdaContext) -> Mapping[str, Any]:
+    def __call__(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation synchronously, as Lambda's Python runtime calls it."""
         if asyncio._get_running_loop() is not None:
             raise LambdaAsgiError(
@@ -103,16 +156,17 @@ class Adapter:
             if task.done():
                 return task.result()
 
-    async def handle(self, event: Any, context: LambdaContext) -> Mapping[str, Any]:
+    async def handle(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation on the running event loop."""
         return await self._handle(event, context, None)
 
     async def _handle(
         self, event: Any, context: LambdaContext, stop: asyncio.AbstractEventLoop | None
-    ) -> Mapping[str, Any]:
+    ) -> Any:
         try:
-            source = detect(event, self.sources)
+            source = self._detect(event)
             request_id = getattr(context, "aws_request_id", "-")
+            route = source.name
             try:
                 scope, body = source.to_scope(event, context, self.config)
             except InvalidRequestError as exc:
@@ -136,15 +190,105 @@ class Adapter:
                 response = error_response(400, "Bad Request: malformed event")
             else:
                 scope["state"] = self._lifespan.state.copy()
-                response = await run_http(self.app, scope, body, request_id)
+                route = f"{scope['method']} {scope['path']}"
+                if self._timeout_margin is None:
+                    response = await run_http(self.app, scope, body, request_id)
+                else:
+                    response = await self._run_guarded(scope, body, request_id, context)
                 if scope["method"] == "HEAD" and response.body:
                     response = Response(response.status, response.headers, b"")
-            return source.to_response(response, event, self.config)
+                if self._exclude:
+                    response = _without(response, self._exclude)
+                if self._compression is not None:
+                    response = self._compression.apply(response, scope["headers"])
+            result = source.to_response(response, event, self.config)
+            limit = source.response_limit
+            if not isinstance(limit, int):
+                limit = limit(event)
+            size = oversize(result, response.headers, limit)
+            if size is None:
+                return result
+            return self._too_large(source, event, route, size, limit, request_id)
         finally:
             # Stopping from inside the task ends run_forever() in this same loop iteration;
             # run_until_complete() would spend one more iteration (and epoll call) on it.
             if stop is not None:
                 stop.stop()
+
+    def _detect(self, event: Any) -> Source:
+        try:
+            return detect(event, self.sources)
+        except UnsupportedEventError:
+            if self._events is not None and self._events.matches(event):
+                return self._events
+            raise
+
+    async def _run_guarded(
+        self, scope: HTTPScope, body: bytes, request_id: str, context: LambdaContext
+    ) -> Response:
+        """Run the request, cancelling it ``timeout_margin`` seconds before the deadline."""
+        task = asyncio.current_task()
+        assert task is not None and self._timeout_margin is not None
+        margin = self._timeout_margin
+        started = time.monotonic()
+        fired = False
+
+        def fire() -> None:
+            nonlocal fired
+            fired = True
+            task.cancel()
+
+        def arm() -> asyncio.TimerHandle | None:
+            remaining = getattr(context, "get_remaining_time_in_millis", None)
+            if remaining is None:
+                return None
+            delay = remaining() / 1000 - margin
+            return asyncio.get_running_loop().call_later(max(delay, 0.0), fire)
+
+        try:
+            return await deadline_guard(run_http(self.app, scope, body, request_id), arm)
+        except asyncio.CancelledError:
+            if not fired:
+                raise
+            logger.error(
+                "request still running %.0f ms after it started, %.0f ms before the Lambda "
+                "deadline: cancelled it and answered 504 (%s %s, aws_request_id=%s)",
+                (time.monotonic() - started) * 1000,
+                margin * 1000,
+                scope["method"],
+                scope["path"],
+                request_id,
+            )
+            return error_response(504, "Gateway Timeout")
+        finally:
+            if fired and sys.version_info >= (3, 11):
+                task.uncancel()
+
+    def _too_large(
+        self,
+        source: Source,
+        event: Any,
+        route: str,
+        size: int,
+        limit: int,
+        request_id: str,
+    ) -> Any:
+        logger.error(
+            "the %s result is %d bytes, over the front door's limit of %d bytes; answering 500 "
+            "instead (%s, aws_request_id=%s). %s",
+            source.name,
+            size,
+            limit,
+            route,
+            request_id,
+            "Response streaming may fit it"
+            if self._compression is not None
+            else "Compression (Adapter(..., compression=True)) or response streaming may fit it",
+        )
+        response = error_response(
+            500, f"Internal Server Error: response too large ({size} bytes, limit {limit})"
+        )
+        return source.to_response(response, event, self.config)
 
     def shutdown(self) -> None:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
@@ -161,30 +305,6 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def _normalise_base_path(base_path: str | None) -> str:
-    if base_path is None:
-        return ""
-    if not isinstance(base_path, str):
-        raise ConfigurationError("base_path", f"must be a string, got {base_path!r}")
-    stripped = base_path.strip("/")
-    if not stripped:
-        return ""
-    if "?" in stripped or "#" in stripped:
-        raise ConfigurationError("base_path", f"must be a path, got {base_path!r}")
-    return "/" + stripped
-
-
-def _normalise_mime_types(text_mime_types: Iterable[str]) -> frozenset[str]:
-    if isinstance(text_mime_types, str):
-        raise ConfigurationError(
-            "text_mime_types", "must be a list of content types, not a single string"
-        )
-    result = set()
-    for mime in text_mime_types:
-        if not isinstance(mime, str) or "/" not in mime:
-            raise ConfigurationError(
-                "text_mime_types",
-                f"entries must look like 'type/subtype' or 'type/', got {mime!r}",
-            )
-        result.add(mime.strip().lower())
-    return frozenset(result)
+def _without(response: Response, names: frozenset[bytes]) -> Response:
+    headers = [(name, value) for name, value in response.headers if name.lower() not in names]
+    return Response(response.status, headers, response.body)

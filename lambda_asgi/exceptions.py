@@ -61,6 +61,24 @@ class InvalidRequestError(LambdaAsgiError):
         self.status = status
 
 
+class EventHandlingError(LambdaAsgiError):
+    """Raised when the app answers a non-HTTP event (``events_path``) with a failure.
+
+    That is a status outside 2xx, or a body that cannot become the handler's result. Raising
+    makes Lambda count the invocation as failed, so it retries the event or sends it to the
+    failure destination. ``source`` names the event's origin (``aws:sqs``), ``status`` and
+    ``body`` are what the app sent.
+    """
+
+    def __init__(self, source: str, status: int, body: bytes, problem: str = "") -> None:
+        self.source = source
+        self.status = status
+        self.body = body
+        excerpt = body[:200].decode("utf-8", "replace")
+        problem = problem or f"status {status}"
+        super().__init__(f"the app failed the {source} event: {problem} (body: {excerpt!r})")
+
+
 class LifespanError(LambdaAsgiError):
     """Raised when the ASGI lifespan startup fails, or is unsupported with ``lifespan="on"``.
 

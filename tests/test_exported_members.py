@@ -9,12 +9,23 @@ import lambda_asgi.testing
 def test_exported_members() -> None:
     exported = set(lambda_asgi.__all__)
     public = {name for name in dir(lambda_asgi) if not name.startswith("_")} | {"__version__"}
-    modules = {"adapter", "annotations", "cycle", "exceptions", "lifespan", "sources", "testing"}
+    modules = {
+        "adapter",
+        "annotations",
+        "compression",
+        "cycle",
+        "exceptions",
+        "guards",
+        "lifespan",
+        "sources",
+        "testing",
+    }
     assert exported == public - modules
     assert lambda_asgi.__all__ == sorted(lambda_asgi.__all__)
     assert lambda_asgi.__all__ == [
         "Adapter",
         "ConfigurationError",
+        "EventHandlingError",
         "InvalidRequestError",
         "LambdaAsgiError",
         "LambdaContext",

@@ -96,9 +96,14 @@ def is_text(content_type: str | None, config: Config) -> bool:
     return known
 
 
+def is_textual_type(mime: str) -> bool:
+    """Whether a media type (lowercase, no parameters) is text, by the built-in list."""
+    return mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml"))
+
+
 def _is_text(content_type: str, config: Config) -> bool:
     mime = content_type.split(";", 1)[0].strip().lower()
-    if mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml")):
+    if is_textual_type(mime):
         return True
     extra = config.text_mime_types
     return bool(extra) and (mime in extra or mime.split("/", 1)[0] + "/" in extra)

@@ -1,0 +1,112 @@
+"""Validation of the Adapter's options: each invalid value raises
+:class:`~lambda_asgi.ConfigurationError` naming the option, when the Adapter is built (Lambda's
+init phase) rather than on the first request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._model import SYNC_RESPONSE_LIMIT, Source
+from .exceptions import ConfigurationError
+
+
+def path_option(option: str, value: str | None) -> str:
+    """``"/api/"`` -> ``"/api"``; ``None``, ``""`` and ``"/"`` -> ``""``."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigurationError(option, f"must be a string, got {value!r}")
+    stripped = value.strip("/")
+    if not stripped:
+        return ""
+    if "?" in stripped or "#" in stripped or any(char.isspace() for char in stripped):
+        raise ConfigurationError(option, f"must be a path, got {value!r}")
+    return "/" + stripped
+
+
+def mime_types_option(option: str, values: Iterable[str]) -> frozenset[str]:
+    """Content types, exact (``"application/vnd.acme"``) or prefixes (``"font/"``), lowercased."""
+    if isinstance(values, str | bytes):
+        raise ConfigurationError(option, "must be a list of content types, not a single string")
+    result = set()
+    for mime in _iterate(option, values):
+        if not isinstance(mime, str) or "/" not in mime:
+            raise ConfigurationError(
+                option, f"entries must look like 'type/subtype' or 'type/', got {mime!r}"
+            )
+        result.add(mime.strip().lower())
+    return frozenset(result)
+
+
+def header_names_option(option: str, values: Iterable[str]) -> frozenset[bytes]:
+    """Header names as lowercase bytes."""
+    if isinstance(values, str | bytes):
+        raise ConfigurationError(option, "must be a list of header names, not a single string")
+    result = set()
+    for name in _iterate(option, values):
+        if not isinstance(name, str) or not name.strip() or not name.isascii():
+            raise ConfigurationError(option, f"entries must be header names, got {name!r}")
+        result.add(name.strip().lower().encode("ascii"))
+    return frozenset(result)
+
+
+def size_option(option: str, value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError(option, f"must be a whole number of bytes >= 0, got {value!r}")
+    return value
+
+
+def seconds_option(option: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 900:
+        raise ConfigurationError(
+            option, f"must be None or a number of seconds from 0 to 900, got {value!r}"
+        )
+    return float(value)
+
+
+def flag_option(option: str, value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(option, f"must be True or False, got {value!r}")
+    return value
+
+
+def sources_option(values: Iterable[Any]) -> tuple[Source, ...]:
+    """Custom sources: :class:`Source` objects, or any object with the same attributes."""
+    if isinstance(values, str | bytes):
+        raise ConfigurationError("sources", "must be a list of sources")
+    result = []
+    for value in _iterate("sources", values):
+        if isinstance(value, Source):
+            result.append(value)
+            continue
+        name = getattr(value, "name", None)
+        missing = [
+            attribute
+            for attribute in ("matches", "to_scope", "to_response")
+            if not callable(getattr(value, attribute, None))
+        ]
+        if not isinstance(name, str) or missing:
+            what = ", ".join(missing) if missing else "a 'name' string"
+            raise ConfigurationError(
+                "sources", f"{value!r:.60} is not a source: it lacks {what} (see Source)"
+            )
+        limit = getattr(value, "response_limit", SYNC_RESPONSE_LIMIT)
+        if not (callable(limit) or (isinstance(limit, int) and not isinstance(limit, bool))):
+            raise ConfigurationError(
+                "sources", f"{name}: response_limit must be bytes or a function of the event"
+            )
+        result.append(
+            Source(name, value.matches, value.to_scope, value.to_response, response_limit=limit)
+        )
+    return tuple(result)
+
+
+def _iterate(option: str, values: Iterable[Any]) -> Iterable[Any]:
+    try:
+        return list(values)
+    except TypeError:
+        raise ConfigurationError(option, f"must be a list, got {values!r:.60}") from None
