@@ -3,10 +3,11 @@
 Each builder takes a *client request* (method, the percent-encoded path the client put on the
 wire, its raw query string or decoded parameters, headers in the client's casing, cookies and
 body) and returns the event the AWS front door hands to Lambda for it: API Gateway REST (Lambda
-proxy integration), HTTP API payload 1.0 and 2.0, Lambda Function URLs and Application Load
-Balancer targets. Each source's quirks are reproduced: which path is decoded, where the stage
-appears, how repeated query parameters and headers are folded, where cookies go, and how an
-empty body looks. Ids and times are fixed realistic values, so whole-event assertions stay stable.
+proxy integration), HTTP API payload 1.0 and 2.0, Lambda Function URLs, Application Load
+Balancer targets, Lambda@Edge request triggers and VPC Lattice targets (v1 and v2). Each
+source's quirks are reproduced: which path is decoded, where the stage appears, how repeated
+query parameters and headers are folded, where cookies go, and how an empty body looks. Ids
+and times are fixed realistic values, so whole-event assertions stay stable.
 
 Standard library only: this module is imported by users' test suites.
 """
@@ -21,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_plus
 
-__all__ = ["FakeContext", "alb_event", "function_url_event", "http_api_event", "rest_event"]
+__all__ = [
+    "FakeContext",
+    "alb_event",
+    "edge_event",
+    "function_url_event",
+    "http_api_event",
+    "lattice_event",
+    "rest_event",
+]
 
 _Query = str | Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | None
 _Headers = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | None
@@ -42,6 +51,25 @@ _ALB_HOST = "my-alb-1234567890.us-east-1.elb.amazonaws.com"
 _TARGET_GROUP = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/lambda-target/0123456789abcdef"
 )
+_DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net"
+_DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"
+_EDGE_REQUEST_ID = "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ=="
+_CLOUDFRONT_VIA = "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"
+_EDGE_ORIGIN: dict[str, Any] = {
+    "custom": {
+        "customHeaders": {},
+        "domainName": "example.org",
+        "keepaliveTimeout": 5,
+        "path": "",
+        "port": 443,
+        "protocol": "https",
+        "readTimeout": 30,
+        "sslProtocols": ["TLSv1.2"],
+    }
+}
+_LATTICE_ARN = "arn:aws:vpc-lattice:us-east-1:123456789012"
+_LATTICE_HOST = "my-service-0a40eebed65f8d69c.7d67968.vpc-lattice-svcs.us-east-1.on.aws"
+_SOURCE_VPC = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0b8276c84697e7339"
 _IDENTITY_NULLS = (
     "accessKey",
     "accountId",
@@ -574,6 +602,177 @@ def alb_event(
         event["headers"] = _last(grouped_headers)
     event["body"] = text or ""
     event["isBase64Encoded"] = encoded
+    return event
+
+
+def edge_event(
+    *,
+    method: str = "GET",
+    path: str = "/",
+    query: _Query = None,
+    headers: _Headers = None,
+    cookies: _Cookies = None,
+    body: str | bytes | None = None,
+    base64: bool | None = None,
+    source_ip: str = _SOURCE_IP,
+    event_type: Literal["origin-request", "viewer-request"] = "origin-request",
+    include_body: bool = True,
+    max_body_size: int | None = None,
+    distribution_domain: str = _DISTRIBUTION_DOMAIN,
+    distribution_id: str = _DISTRIBUTION_ID,
+    origin: Mapping[str, Any] | None = None,
+    request_id: str = _EDGE_REQUEST_ID,
+) -> dict[str, Any]:
+    """A Lambda@Edge viewer-request or origin-request event (``Records[0].cf``).
+
+    ``uri`` and ``querystring`` are the client's, untouched; headers keep the client's casing
+    in ``key``, one entry per value. In origin-request events the viewer's headers are
+    forwarded except ``Host``, which names the origin (``origin``, a custom origin by
+    default), and CloudFront adds ``Via`` and appends ``source_ip`` to ``X-Forwarded-For``.
+    With ``include_body`` (the association's "Include body") the body arrives base64-encoded
+    (``base64=False``: as text), truncated like CloudFront's at ``max_body_size`` bytes, by
+    default 40 KB for viewer-request and 1 MB for origin-request events, and then flagged
+    ``inputTruncated``.
+
+    >>> event = edge_event(path="/a%20b", query="q=x+y", body=b"hello", max_body_size=4)
+    >>> request = event["Records"][0]["cf"]["request"]
+    >>> request["uri"], request["querystring"], request["headers"]["host"]
+    ('/a%20b', 'q=x+y', [{'key': 'Host', 'value': 'example.org'}])
+    >>> request["body"]
+    {'action': 'read-only', 'data': 'aGVsbA==', 'encoding': 'base64', 'inputTruncated': True}
+    """
+    origin = dict(origin if origin is not None else _EDGE_ORIGIN)
+    sent = _client_headers(
+        [("Host", distribution_domain), ("User-Agent", _USER_AGENT), ("Accept", "*/*")],
+        headers,
+        cookies,
+    )
+    if body and _header(sent, "content-length") is None:
+        sent.append(("Content-Length", _content_length(body, base64)))
+    raw = body.encode("utf-8") if isinstance(body, str) and not base64 else body
+    if event_type == "origin-request":
+        spec: Mapping[str, Any] = next(iter(origin.values()), {})
+        forwarded = [value for name, value in sent if name.lower() == "x-forwarded-for"]
+        sent = [(n, v) for n, v in sent if n.lower() not in ("host", "x-forwarded-for")]
+        sent = [
+            ("Host", spec.get("domainName", distribution_domain)),
+            *sent,
+            ("Via", _CLOUDFRONT_VIA),
+            ("X-Forwarded-For", ", ".join([*forwarded, source_ip])),
+        ]
+    grouped: dict[str, list[dict[str, str]]] = {}
+    for name, value in sent:
+        grouped.setdefault(name.lower(), []).append({"key": name, "value": value})
+    request: dict[str, Any] = {}
+    if include_body:
+        limit = max_body_size
+        if limit is None:
+            limit = 40 * 1024 if event_type == "viewer-request" else 1024 * 1024
+        if isinstance(raw, bytes):
+            kept = raw[:limit]
+            data = kept.decode("utf-8", "replace") if base64 is False else ""
+            data = data or b64encode(kept).decode("ascii")
+            request["body"] = {
+                "action": "read-only",
+                "data": data,
+                "encoding": "text" if base64 is False and kept else "base64",
+                "inputTruncated": len(raw) > limit,
+            }
+        else:  # already the base64 wire value, or no body
+            request["body"] = {
+                "action": "read-only",
+                "data": raw or "",
+                "encoding": "base64",
+                "inputTruncated": False,
+            }
+    request.update(
+        clientIp=source_ip, headers=grouped, method=method, querystring=_raw_query(query), uri=path
+    )
+    if event_type == "origin-request":
+        request["origin"] = origin
+    config = {
+        "distributionDomainName": distribution_domain,
+        "distributionId": distribution_id,
+        "eventType": event_type,
+        "requestId": request_id,
+    }
+    return {"Records": [{"cf": {"config": config, "request": dict(sorted(request.items()))}}]}
+
+
+def lattice_event(
+    *,
+    method: str = "GET",
+    path: str = "/",
+    query: _Query = None,
+    headers: _Headers = None,
+    cookies: _Cookies = None,
+    body: str | bytes | None = None,
+    base64: bool | None = None,
+    source_ip: str = _SOURCE_IP,
+    version: Literal[1, 2] = 2,
+    host: str = _LATTICE_HOST,
+    service_network_arn: str = f"{_LATTICE_ARN}:servicenetwork/sn-0bf3f2882e9cc805a",
+    service_arn: str = f"{_LATTICE_ARN}:service/svc-0a40eebed65f8d69c",
+    target_group_arn: str = f"{_LATTICE_ARN}:targetgroup/tg-6d0ecf831eec9f09",
+    source_vpc_arn: str = _SOURCE_VPC,
+    region: str = "us-east-1",
+    time_epoch_ms: int = _EPOCH_MS,
+) -> dict[str, Any]:
+    """A VPC Lattice event for a Lambda target group, event structure version 2 or 1.
+
+    Lattice decodes nothing: the path and every query name and value stay as the client sent
+    them. It lowercases header names and appends ``source_ip`` to ``x-forwarded-for``.
+    Version 2 keeps the query in ``path`` too, lists every value of a header or parameter, and
+    adds a ``requestContext`` (``timeEpoch`` in microseconds, as a string); version 1 is
+    snake_case, comma-joins repeated headers and keeps the last value of a parameter.
+
+    >>> event = lattice_event(path="/a%20b", query="q=1&q=x%2By", headers={"X-Multi": ["1", "2"]})
+    >>> event["path"], event["queryStringParameters"], event["headers"]["x-multi"]
+    ('/a%20b?q=1&q=x%2By', {'q': ['1', 'x%2By']}, ['1', '2'])
+    >>> v1 = lattice_event(path="/a", query="q=1&q=2", headers={"X-M": ["1", "2"]}, version=1)
+    >>> v1["raw_path"], v1["query_string_parameters"], v1["headers"]["x-m"]
+    ('/a', {'q': '2'}, '1,2')
+    """
+    client = _lower(_client_headers([], headers, cookies))
+    forwarded = [value for name, value in client if name == "x-forwarded-for"]
+    defaults = [("host", host), ("user-agent", _USER_AGENT), ("accept", "*/*")]
+    client = [(name, value) for name, value in client if name != "x-forwarded-for"]
+    if body and _header(client, "content-length") is None:
+        client.append(("content-length", _content_length(body, base64)))
+    pairs = _client_headers(defaults, client, None)
+    pairs.append(("x-forwarded-for", ", ".join([*forwarded, source_ip])))
+    grouped_headers = _group(pairs)
+    raw_query = _raw_query(query)
+    grouped_query = _group(_split_query(raw_query, decode=False))
+    text, encoded = _body(body, base64)
+    if version == 1:
+        return {
+            "raw_path": path,
+            "method": method,
+            "headers": _joined(grouped_headers),
+            "query_string_parameters": _last(grouped_query),
+            "body": text or "",
+            "is_base64_encoded": encoded,
+        }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "path": f"{path}?{raw_query}" if raw_query else path,
+        "method": method,
+        "headers": grouped_headers,
+    }
+    if grouped_query:
+        event["queryStringParameters"] = grouped_query
+    if text is not None:
+        event["body"] = text
+    event["isBase64Encoded"] = encoded
+    event["requestContext"] = {
+        "serviceNetworkArn": service_network_arn,
+        "serviceArn": service_arn,
+        "targetGroupArn": target_group_arn,
+        "identity": {"sourceVpcArn": source_vpc_arn},
+        "region": region,
+        "timeEpoch": str(time_epoch_ms * 1000),
+    }
     return event
 
 

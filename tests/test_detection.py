@@ -11,14 +11,26 @@ from lambda_asgi.sources import SOURCES, detect
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
+    edge_event,
     function_url_event,
     http_api_event,
+    lattice_event,
     rest_event,
 )
 from tests.apps import RecordingApp
 from tests.conftest import AdapterFactory
 
-SUPPORTED = ("alb", "rest", "function_url", "http_api", "http_api_v1")
+SUPPORTED = (
+    "alb",
+    "rest",
+    "function_url",
+    "http_api",
+    "http_api_v1",
+    "edge",
+    "lattice",
+    "lattice_v1",
+)
+SUPPORTED_NAMES = ", ".join(SUPPORTED)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +46,12 @@ SUPPORTED = ("alb", "rest", "function_url", "http_api", "http_api_v1")
         (alb_event(), "alb"),
         (alb_event(multi_value=True), "alb"),
         (alb_event(health_check=True), "alb"),
+        (edge_event(), "edge"),
+        (edge_event(event_type="viewer-request", method="POST", body=b"x"), "edge"),
+        (edge_event(include_body=False), "edge"),
+        (lattice_event(), "lattice"),
+        (lattice_event(query="a=1", method="PUT"), "lattice"),
+        (lattice_event(version=1), "lattice_v1"),
     ],
 )
 def test_builder_events_are_detected(event: dict[str, Any], name: str) -> None:
@@ -217,6 +235,68 @@ SCHEDULED = {
     "detail": {},
 }
 WEBSOCKET_HINT = "It looks like an API Gateway WebSocket event, which is not supported yet"
+EDGE_CF: dict[str, Any] = EDGE["Records"][0]["cf"]
+EDGE_VIEWER_RESPONSE = {
+    "Records": [
+        {
+            "cf": {
+                "config": {**EDGE_CF["config"], "eventType": "viewer-response"},
+                "request": EDGE_CF["request"],
+                "response": {
+                    "headers": {"server": [{"key": "Server", "value": "MyCustomOrigin"}]},
+                    "status": "200",
+                    "statusDescription": "OK",
+                },
+            }
+        }
+    ]
+}
+EDGE_ORIGIN_RESPONSE = {
+    "Records": [
+        {
+            "cf": {
+                "config": {"eventType": "origin-response"},
+                "request": EDGE_CF["request"],
+                "response": {"status": "200"},
+            }
+        }
+    ]
+}
+EDGE_UNTYPED_RESPONSE = {
+    "Records": [{"cf": {"request": EDGE_CF["request"], "response": {"status": "200"}}}]
+}
+EDGE_NO_REQUEST = {"Records": [{"cf": {"config": EDGE_CF["config"]}}]}
+EDGE_NO_REQUEST_HINT = (
+    "It looks like a Lambda@Edge event without a request "
+    "(only viewer-request and origin-request are served)"
+)
+
+
+@pytest.mark.parametrize(
+    ("event", "name"), [(LATTICE_V2, "lattice"), (LATTICE_V1, "lattice_v1"), (EDGE, "edge")]
+)
+def test_aws_sample_events_are_detected(event: dict[str, Any], name: str) -> None:
+    assert detect(event).name == name
+
+
+def response_hint(kind: str) -> str:
+    return (
+        f"It looks like a Lambda@Edge {kind} event: it carries a response, not a request for "
+        "the app; associate the function with viewer-request and origin-request events instead"
+    )
+
+
+def lattice_hint(version: str) -> str:
+    return (
+        "It looks like a VPC Lattice event, but not of event structure version 2 "
+        f"(version: {version}) nor version 1 (raw_path and method)"
+    )
+
+
+EVENTS_HINT = (
+    "Adapter(app, events_path='/events') delivers such events to the app as a POST to that path"
+)
+DIRECT_HINT = "Adapter(app, events_path='/events') delivers direct invokes to the app"
 
 
 @pytest.mark.parametrize(
@@ -225,14 +305,18 @@ WEBSOCKET_HINT = "It looks like an API Gateway WebSocket event, which is not sup
         (WEBSOCKET_CONNECT, WEBSOCKET_HINT),
         (WEBSOCKET_MESSAGE, WEBSOCKET_HINT),
         ({**WEBSOCKET_MESSAGE, "requestContext": {"connectionId": "Ab1="}}, WEBSOCKET_HINT),
-        (LATTICE_V2, "It looks like a VPC Lattice (v2) event, which is not supported yet"),
-        (LATTICE_V1, "It looks like a VPC Lattice (v1) event, which is not supported yet"),
-        (EDGE, "It looks like a Lambda@Edge event, which is not supported yet"),
-        (SQS, "It looks like a non-HTTP aws:sqs event; only HTTP events are served"),
-        (SNS, "It looks like a non-HTTP aws:sns event; only HTTP events are served"),
-        (S3, "It looks like a non-HTTP aws:s3 event; only HTTP events are served"),
-        (DYNAMODB, "It looks like a non-HTTP aws:dynamodb event; only HTTP events are served"),
-        (SCHEDULED, "It looks like an EventBridge event; only HTTP events are served"),
+        (EDGE_VIEWER_RESPONSE, response_hint("viewer-response")),
+        (EDGE_ORIGIN_RESPONSE, response_hint("origin-response")),
+        (EDGE_UNTYPED_RESPONSE, response_hint("response")),
+        (EDGE_NO_REQUEST, EDGE_NO_REQUEST_HINT),
+        ({"Records": [{"cf": None}]}, EDGE_NO_REQUEST_HINT),
+        ({**LATTICE_V2, "version": "1.0"}, lattice_hint("'1.0'")),
+        ({**LATTICE_V2, "version": None}, lattice_hint("None")),
+        (SQS, f"It looks like a non-HTTP aws:sqs event; {EVENTS_HINT}"),
+        (SNS, f"It looks like a non-HTTP aws:sns event; {EVENTS_HINT}"),
+        (S3, f"It looks like a non-HTTP aws:s3 event; {EVENTS_HINT}"),
+        (DYNAMODB, f"It looks like a non-HTTP aws:dynamodb event; {EVENTS_HINT}"),
+        (SCHEDULED, f"It looks like an EventBridge event; {EVENTS_HINT}"),
     ],
 )
 def test_foreign_events_are_unsupported_with_a_hint(event: dict[str, Any], hint: str) -> None:
@@ -242,7 +326,7 @@ def test_foreign_events_are_unsupported_with_a_hint(event: dict[str, Any], hint:
     assert (raised.value.keys, raised.value.sources, raised.value.hint) == (keys, SUPPORTED, hint)
     assert str(raised.value) == (
         f"no event source recognises this event (top-level keys: {', '.join(keys)}); "
-        f"supported sources: alb, rest, function_url, http_api, http_api_v1. {hint}"
+        f"supported sources: {SUPPORTED_NAMES}. {hint}"
     )
 
 
@@ -260,13 +344,14 @@ def test_foreign_events_are_unsupported_with_a_hint(event: dict[str, Any], hint:
         {"detail-type": "Scheduled Event"},
     ],
 )
-def test_unrecognisable_events_have_no_hint(event: dict[str, Any]) -> None:
+def test_unrecognisable_events_hint_at_direct_invokes(event: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedEventError) as raised:
         detect(event)
-    assert raised.value.hint == ""
+    assert raised.value.hint == f"If it is a direct invoke, {DIRECT_HINT}"
     assert str(raised.value) == (
         f"no event source recognises this event (top-level keys: {', '.join(sorted(event))}); "
-        "supported sources: alb, rest, function_url, http_api, http_api_v1"
+        f"supported sources: {SUPPORTED_NAMES}. "
+        f"If it is a direct invoke, {DIRECT_HINT}"
     )
 
 
@@ -287,10 +372,10 @@ def test_non_object_event_message() -> None:
         detect([rest_event()])
     assert str(raised.value) == (
         "no event source recognises this event (top-level keys: none); supported sources: "
-        f"alb, rest, function_url, http_api, http_api_v1. {raised.value.hint}"
+        f"{SUPPORTED_NAMES}. {raised.value.hint}"
     )
     assert raised.value.hint.startswith("The event is a JSON ")
-    assert raised.value.hint.endswith(", not an object")
+    assert raised.value.hint.endswith(f", not an object; {DIRECT_HINT}")
 
 
 def test_empty_event_has_a_hint() -> None:
@@ -310,6 +395,6 @@ def test_the_adapter_raises_for_foreign_events(
 ) -> None:
     app = RecordingApp()
     adapter = make_adapter(app)
-    with pytest.raises(UnsupportedEventError, match="VPC Lattice"):
-        adapter(LATTICE_V2, context)
+    with pytest.raises(UnsupportedEventError, match="viewer-response"):
+        adapter(EDGE_VIEWER_RESPONSE, context)
     assert app.scopes == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from base64 import b64decode
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from lambda_asgi import testing
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
+    edge_event,
     function_url_event,
     http_api_event,
+    lattice_event,
     rest_event,
 )
 
@@ -282,6 +285,229 @@ def test_alb_health_check() -> None:
     }
 
 
+DISTRIBUTION = "d111111abcdef8.cloudfront.net"
+EDGE_CONFIG = {
+    "distributionDomainName": DISTRIBUTION,
+    "distributionId": "EDFDVBD6EXAMPLE",
+    "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+}
+VIA = "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"
+
+
+def entry(key: str, value: str) -> dict[str, str]:
+    return {"key": key, "value": value}
+
+
+def test_edge_event_origin_request() -> None:
+    assert edge_event(**REQUEST) == {
+        "Records": [
+            {
+                "cf": {
+                    "config": {**EDGE_CONFIG, "eventType": "origin-request"},
+                    "request": {
+                        "body": {
+                            "action": "read-only",
+                            "data": "AAE=",
+                            "encoding": "base64",
+                            "inputTruncated": False,
+                        },
+                        "clientIp": IP,
+                        "headers": {
+                            "host": [entry("Host", "example.org")],
+                            "user-agent": [entry("User-Agent", "curl/8.5.0")],
+                            "accept": [entry("Accept", "*/*")],
+                            "content-type": [entry("Content-Type", "application/octet-stream")],
+                            "x-multi": [entry("X-Multi", "1"), entry("X-Multi", "2")],
+                            "cookie": [entry("Cookie", "a=1; b=2")],
+                            "content-length": [entry("Content-Length", "2")],
+                            "via": [entry("Via", VIA)],
+                            "x-forwarded-for": [entry("X-Forwarded-For", IP)],
+                        },
+                        "method": "POST",
+                        "origin": {
+                            "custom": {
+                                "customHeaders": {},
+                                "domainName": "example.org",
+                                "keepaliveTimeout": 5,
+                                "path": "",
+                                "port": 443,
+                                "protocol": "https",
+                                "readTimeout": 30,
+                                "sslProtocols": ["TLSv1.2"],
+                            }
+                        },
+                        "querystring": "a=1&a=2&q=x%20y+z",
+                        "uri": "/capture/space%20value",
+                    },
+                }
+            }
+        ]
+    }
+
+
+def test_edge_event_viewer_request() -> None:
+    event = edge_event(
+        **{**REQUEST, "headers": {"X-Forwarded-For": "198.51.100.7", "Host": "www.example.com"}},
+        event_type="viewer-request",
+        include_body=False,
+        distribution_domain="d2.cloudfront.net",
+        distribution_id="E2",
+        request_id="r-1",
+    )
+    assert event == {
+        "Records": [
+            {
+                "cf": {
+                    "config": {
+                        "distributionDomainName": "d2.cloudfront.net",
+                        "distributionId": "E2",
+                        "eventType": "viewer-request",
+                        "requestId": "r-1",
+                    },
+                    "request": {
+                        "clientIp": IP,
+                        "headers": {
+                            "user-agent": [entry("User-Agent", "curl/8.5.0")],
+                            "accept": [entry("Accept", "*/*")],
+                            "x-forwarded-for": [entry("X-Forwarded-For", "198.51.100.7")],
+                            "host": [entry("Host", "www.example.com")],
+                            "cookie": [entry("Cookie", "a=1; b=2")],
+                            "content-length": [entry("Content-Length", "2")],
+                        },
+                        "method": "POST",
+                        "querystring": "a=1&a=2&q=x%20y+z",
+                        "uri": "/capture/space%20value",
+                    },
+                }
+            }
+        ]
+    }
+
+
+def test_edge_event_origin_request_appends_the_viewer_to_x_forwarded_for() -> None:
+    event = edge_event(
+        headers={"X-Forwarded-For": "198.51.100.7", "Host": "www.example.com"},
+        origin={"s3": {"domainName": "my-bucket.s3.amazonaws.com", "path": ""}},
+    )
+    headers = event["Records"][0]["cf"]["request"]["headers"]
+    assert headers["host"] == [entry("Host", "my-bucket.s3.amazonaws.com")]
+    assert headers["x-forwarded-for"] == [entry("X-Forwarded-For", f"198.51.100.7, {IP}")]
+    event = edge_event(origin={})
+    assert event["Records"][0]["cf"]["request"]["headers"]["host"] == [entry("Host", DISTRIBUTION)]
+
+
+@pytest.mark.parametrize(
+    ("body", "base64", "kind", "limit", "data", "encoding", "truncated"),
+    [
+        (None, None, "origin-request", None, "", "base64", False),
+        (b"", None, "origin-request", None, "", "base64", False),
+        (b"\xff" * 3, None, "origin-request", 2, "//8=", "base64", True),
+        ("caf\u00e9", False, "origin-request", None, "caf\u00e9", "text", False),
+        ("caf\u00e9", False, "viewer-request", 3, "caf", "text", True),
+        ("aGk=", True, "origin-request", 1, "aGk=", "base64", False),
+        (b"x" * (40 * 1024 + 1), None, "viewer-request", None, None, "base64", True),
+        (b"x" * (40 * 1024 + 1), None, "origin-request", None, None, "base64", False),
+        (b"x" * (1024 * 1024 + 1), None, "origin-request", None, None, "base64", True),
+    ],
+)
+def test_edge_event_bodies_truncate_like_cloudfront(
+    body: str | bytes | None,
+    base64: bool | None,
+    kind: Any,
+    limit: int | None,
+    data: str | None,
+    encoding: str,
+    truncated: bool,
+) -> None:
+    event = edge_event(body=body, base64=base64, event_type=kind, max_body_size=limit)
+    exposed = event["Records"][0]["cf"]["request"]["body"]
+    if data is None:  # the default limits: check the exposed size instead of the data
+        size = 40 * 1024 if kind == "viewer-request" else 1024 * 1024
+        assert len(b64decode(exposed["data"])) == min(size, len(body or b""))
+        data = exposed["data"]
+    assert exposed == {
+        "action": "read-only",
+        "data": data,
+        "encoding": encoding,
+        "inputTruncated": truncated,
+    }
+
+
+LATTICE_ARN = "arn:aws:vpc-lattice:us-east-1:123456789012"
+LATTICE_HOST = "my-service-0a40eebed65f8d69c.7d67968.vpc-lattice-svcs.us-east-1.on.aws"
+
+
+def test_lattice_event_v2() -> None:
+    assert lattice_event(**REQUEST) == {
+        "version": "2.0",
+        "path": "/capture/space%20value?a=1&a=2&q=x%20y+z",
+        "method": "POST",
+        "headers": {
+            "host": [LATTICE_HOST],
+            "user-agent": ["curl/8.5.0"],
+            "accept": ["*/*"],
+            "content-type": ["application/octet-stream"],
+            "x-multi": ["1", "2"],
+            "cookie": ["a=1; b=2"],
+            "content-length": ["2"],
+            "x-forwarded-for": [IP],
+        },
+        "queryStringParameters": {"a": ["1", "2"], "q": ["x%20y+z"]},
+        "body": "AAE=",
+        "isBase64Encoded": True,
+        "requestContext": {
+            "serviceNetworkArn": f"{LATTICE_ARN}:servicenetwork/sn-0bf3f2882e9cc805a",
+            "serviceArn": f"{LATTICE_ARN}:service/svc-0a40eebed65f8d69c",
+            "targetGroupArn": f"{LATTICE_ARN}:targetgroup/tg-6d0ecf831eec9f09",
+            "identity": {
+                "sourceVpcArn": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0b8276c84697e7339"
+            },
+            "region": "us-east-1",
+            "timeEpoch": "1700000000000000",
+        },
+    }
+
+
+def test_lattice_event_v1() -> None:
+    assert lattice_event(**REQUEST, version=1) == {
+        "raw_path": "/capture/space%20value",
+        "method": "POST",
+        "headers": {
+            "host": LATTICE_HOST,
+            "user-agent": "curl/8.5.0",
+            "accept": "*/*",
+            "content-type": "application/octet-stream",
+            "x-multi": "1,2",
+            "cookie": "a=1; b=2",
+            "content-length": "2",
+            "x-forwarded-for": IP,
+        },
+        "query_string_parameters": {"a": "2", "q": "x%20y+z"},
+        "body": "AAE=",
+        "is_base64_encoded": True,
+    }
+
+
+def test_lattice_event_empty_request_and_options() -> None:
+    event = lattice_event(
+        headers={"X-Forwarded-For": "198.51.100.7", "Content-Length": "0"},
+        host="svc.example.com",
+        region="eu-west-1",
+        time_epoch_ms=1,
+    )
+    assert "body" not in event and "queryStringParameters" not in event
+    assert (event["path"], event["isBase64Encoded"]) == ("/", False)
+    assert event["headers"]["host"] == ["svc.example.com"]
+    assert event["headers"]["x-forwarded-for"] == [f"198.51.100.7, {IP}"]
+    assert event["headers"]["content-length"] == ["0"]
+    assert (event["requestContext"]["region"], event["requestContext"]["timeEpoch"]) == (
+        "eu-west-1",
+        "1000",
+    )
+    v1 = lattice_event(version=1)
+    assert (v1["body"], v1["query_string_parameters"]) == ("", {})
+
+
 def test_alb_leaves_the_query_undecoded() -> None:
     event = alb_event(query="x=a%2Bb&y=1+2&flag&&%41=%42")
     assert event["queryStringParameters"] == {"x": "a%2Bb", "y": "1+2", "flag": "", "%41": "%42"}
@@ -387,7 +613,7 @@ def test_http_api_cookies_only_in_the_cookies_list() -> None:
     ],
 )
 def test_bodies(body: str | bytes, base64: bool | None, wire: str, flag: bool, length: str) -> None:
-    for build in (rest_event, http_api_event, function_url_event, alb_event):
+    for build in (rest_event, http_api_event, function_url_event, alb_event, lattice_event):
         event = build(body=body, base64=base64)
         assert (event["body"], event["isBase64Encoded"]) == (wire, flag)
     assert http_api_event(body=body, base64=base64)["headers"]["content-length"] == length
@@ -418,7 +644,9 @@ def test_exported_names() -> None:
     assert testing.__all__ == [
         "FakeContext",
         "alb_event",
+        "edge_event",
         "function_url_event",
         "http_api_event",
+        "lattice_event",
         "rest_event",
     ]

@@ -3,7 +3,9 @@
 Order matters: ALB events also carry ``httpMethod`` and no ``version``, so ALB goes before
 REST; Function URL events are HTTP API 2.0 events with a ``lambda-url`` domain, so they go
 before HTTP API. VPC Lattice v2 events also say ``version: "2.0"`` but have no
-``requestContext.http``, which the HTTP API check requires.
+``requestContext.http``, which the HTTP API check requires and the Lattice check refuses.
+Lambda@Edge (``Records[0].cf.request``) and Lattice v1 (``raw_path`` and ``method``, no
+``httpMethod``) share no signal with the others, so they come last, after the common ones.
 An event no source matches raises :class:`~lambda_asgi.UnsupportedEventError` naming its
 top-level keys, the supported sources, and what the event looks like when we can tell.
 """
@@ -13,13 +15,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._model import Source
+from .._model import SYNC_RESPONSE_LIMIT, Config, Response, Source
 from ..exceptions import UnsupportedEventError
 from .alb import ALB
+from .edge import EDGE, REQUEST_EVENTS
 from .http_api import FUNCTION_URL, HTTP_API
+from .lattice import LATTICE, LATTICE_V1
 from .rest import HTTP_API_V1, REST
 
-SOURCES: tuple[Source, ...] = (ALB, REST, FUNCTION_URL, HTTP_API, HTTP_API_V1)
+SOURCES: tuple[Source, ...] = (
+    ALB,
+    REST,
+    FUNCTION_URL,
+    HTTP_API,
+    HTTP_API_V1,
+    EDGE,
+    LATTICE,
+    LATTICE_V1,
+)
 
 
 def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
@@ -44,32 +57,62 @@ _JSON_TYPES = {
 }
 
 
+_EVENTS_HINT = (
+    "Adapter(app, events_path='/events') delivers such events to the app as a POST to that path"
+)
+
+_DIRECT_HINT = "Adapter(app, events_path='/events') delivers direct invokes to the app"
+
+
 def describe(event: Any) -> str:
     """A guess at what an unsupported event is, to make the error actionable."""
     if not isinstance(event, Mapping):
         kind = _JSON_TYPES.get(type(event), type(event).__name__)
-        return f"The event is a JSON {kind}, not an object"
+        return f"The event is a JSON {kind}, not an object; {_DIRECT_HINT}"
     if not event:
-        return "The event is an empty object (a test invoke without a payload?)"
+        return f"The event is an empty object (a test invoke without a payload?); {_DIRECT_HINT}"
     request_context = event.get("requestContext")
     if isinstance(request_context, Mapping):
         if "eventType" in request_context or "connectionId" in request_context:
             return "It looks like an API Gateway WebSocket event, which is not supported yet"
         if "serviceNetworkArn" in request_context or "targetGroupArn" in request_context:
-            return "It looks like a VPC Lattice (v2) event, which is not supported yet"
-    if "raw_path" in event and "method" in event:
-        return "It looks like a VPC Lattice (v1) event, which is not supported yet"
+            return (
+                "It looks like a VPC Lattice event, but not of event structure version 2 "
+                f"(version: {event.get('version')!r}) nor version 1 (raw_path and method)"
+            )
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], Mapping):
         record = records[0]
         if "cf" in record:
-            return "It looks like a Lambda@Edge event, which is not supported yet"
+            return _describe_edge(record["cf"])
         origin = record.get("eventSource") or record.get("EventSource")
         if origin:
-            return f"It looks like a non-HTTP {origin} event; only HTTP events are served"
+            return f"It looks like a non-HTTP {origin} event; {_EVENTS_HINT}"
     if "detail-type" in event and "source" in event:
-        return "It looks like an EventBridge event; only HTTP events are served"
-    return ""
+        return f"It looks like an EventBridge event; {_EVENTS_HINT}"
+    return f"If it is a direct invoke, {_DIRECT_HINT}"
 
 
-__all__ = ["SOURCES", "Source", "describe", "detect"]
+def _describe_edge(cf: Any) -> str:
+    config = cf.get("config") if isinstance(cf, Mapping) else None
+    kind = config.get("eventType") if isinstance(config, Mapping) else None
+    if kind is None and isinstance(cf, Mapping) and "response" in cf:
+        kind = "response"
+    served = " and ".join(REQUEST_EVENTS)
+    if kind is not None and kind not in REQUEST_EVENTS:
+        return (
+            f"It looks like a Lambda@Edge {kind} event: it carries a response, not a request "
+            f"for the app; associate the function with {served} events instead"
+        )
+    return f"It looks like a Lambda@Edge event without a request (only {served} are served)"
+
+
+__all__ = [
+    "SOURCES",
+    "SYNC_RESPONSE_LIMIT",
+    "Config",
+    "Response",
+    "Source",
+    "describe",
+    "detect",
+]

@@ -1,0 +1,171 @@
+"""Amazon VPC Lattice targets, event structure version 2 (``version: "2.0"``) and 1.
+
+v2 sends ``path``, ``method``, ``headers`` and ``queryStringParameters`` with a list of values
+per name (older samples have plain strings: both are accepted), ``body``, ``isBase64Encoded``
+and a ``requestContext`` naming the service network, service and target group; it has no
+``requestContext.http``, which is how it is told from an HTTP API 2.0 event. v1 is snake_case:
+``raw_path``, ``method``, ``headers`` (repeats comma-joined), ``query_string_parameters`` (the
+last value of a repeated name), ``body``, ``is_base64_encoded``.
+
+Lattice, like ALB, forwards the path as the client encoded it: it is decoded exactly once and
+kept as ``raw_path``. When the path carries the query (``/todos?order-id=1``), that query is
+the client's own bytes and is used verbatim; otherwise the query is rebuilt from the parameter
+map, whose values are taken as still encoded, as ALB sends them (decoding them here as well
+would decode twice). The only client address is the rightmost ``x-forwarded-for`` entry, the
+one Lattice appended.
+
+The answer is ``{statusCode, headers, body, isBase64Encoded}`` with one string per header
+name: repeats are comma-joined. Lattice documents no multi-value or cookie field for Lambda
+responses, and ``Set-Cookie`` cannot be comma-joined (cookie dates contain commas), so one
+``Set-Cookie`` is sent, the last, with a warning when the app set more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._model import Config, Response, Source
+from .._types import LambdaContext
+
+if TYPE_CHECKING:
+    from .._types import HTTPScope
+from ._percent import unquote
+from ._request import (
+    add_content_length,
+    client_from_forwarded_for,
+    collect_headers,
+    decode_body,
+    endpoint,
+    event_path,
+    make_scope,
+    raw_query,
+    split_base_path,
+)
+from ._response import encode_body, fold_headers, joined
+from .edge import cookie_joined
+
+logger = logging.getLogger("lambda_asgi")
+
+
+def is_lattice(event: Mapping[str, Any]) -> bool:
+    if event.get("version") != "2.0":
+        return False
+    request_context = event.get("requestContext")
+    return (
+        type(request_context) is dict
+        and "http" not in request_context
+        and ("serviceNetworkArn" in request_context or "targetGroupArn" in request_context)
+    )
+
+
+def is_lattice_v1(event: Mapping[str, Any]) -> bool:
+    return "raw_path" in event and "method" in event and "httpMethod" not in event
+
+
+def _values(values: Any) -> Iterable[Any]:
+    """A v2 entry's values: a list, or one plain string as in older samples."""
+    if type(values) is list:
+        return values
+    return () if values is None else (values,)
+
+
+def _pairs(mapping: Any) -> list[tuple[Any, Any]]:
+    if not mapping:
+        return []
+    return [(name, value) for name, values in mapping.items() for value in _values(values)]
+
+
+def _to_scope(
+    event: Mapping[str, Any],
+    context: LambdaContext,
+    config: Config,
+    *,
+    wire: Any,
+    params: Any,
+    is_base64: Any,
+) -> tuple[HTTPScope, bytes]:
+    pairs = _pairs(event.get("headers"))
+    headers, watched = collect_headers(cookie_joined([(str(n).lower(), v) for n, v in pairs]))
+    body = decode_body(event.get("body"), bool(is_base64))
+    add_content_length(headers, watched, body)
+
+    wire_path, mark, query = event_path(wire).partition("?")
+    path = unquote(wire_path or "/")
+    raw_path = (wire_path or "/").encode("utf-8")
+    root_path = ""
+    if config.base_path:
+        root_path, path, raw_path = split_base_path(path, raw_path, config)
+    query_string = (
+        query.encode("utf-8")
+        if mark
+        else raw_query((str(name), str(value)) for name, value in _pairs(params))
+    )
+
+    scheme, server = endpoint(watched, "https", None)
+    scope = make_scope(
+        method=event.get("method") or "GET",
+        scheme=scheme,
+        root_path=root_path,
+        path=path,
+        raw_path=raw_path,
+        query_string=query_string,
+        headers=headers,
+        client=client_from_forwarded_for(watched.get(b"x-forwarded-for")),
+        server=server,
+        http_version="1.1",
+        event=event,
+        context=context,
+    )
+    return scope, body
+
+
+def v2_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(
+        event,
+        context,
+        config,
+        wire=event.get("path"),
+        params=event.get("queryStringParameters") or event.get("query_string_parameters"),
+        is_base64=event.get("isBase64Encoded"),
+    )
+
+
+def v1_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config
+) -> tuple[HTTPScope, bytes]:
+    return _to_scope(
+        event,
+        context,
+        config,
+        wire=event.get("raw_path"),
+        params=event.get("query_string_parameters"),
+        is_base64=event.get("is_base64_encoded"),
+    )
+
+
+def to_response(response: Response, event: Mapping[str, Any], config: Config) -> dict[str, Any]:
+    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    headers = joined(groups)
+    if cookies:
+        if len(cookies) > 1:
+            logger.warning(
+                "VPC Lattice takes one value per response header: sending the last of %d "
+                "Set-Cookie headers",
+                len(cookies),
+            )
+        headers["Set-Cookie"] = cookies[-1]
+    body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
+    return {
+        "statusCode": response.status,
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+LATTICE = Source("lattice", is_lattice, v2_to_scope, to_response)
+LATTICE_V1 = Source("lattice_v1", is_lattice_v1, v1_to_scope, to_response)
