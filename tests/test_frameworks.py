@@ -25,8 +25,10 @@ from lambda_asgi import Adapter
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
+    edge_event,
     function_url_event,
     http_api_event,
+    lattice_event,
     rest_event,
 )
 
@@ -36,9 +38,12 @@ from .framework_apps import APPS, PNG, SSE_EVENTS, STREAM_CHUNKS
 API = "https://abc123defg.execute-api.us-east-1.amazonaws.com"
 FUNCTION_URL = "https://abcdefghijklmnopqrstuvwxyz0123.lambda-url.us-east-1.on.aws"
 ALB = "https://my-alb-1234567890.us-east-1.elb.amazonaws.com"
+CLOUDFRONT = "https://d111111abcdef8.cloudfront.net"
+LATTICE = "https://my-service-0a40eebed65f8d69c.7d67968.vpc-lattice-svcs.us-east-1.on.aws"
 
 # The keys each front door accepts in a result: REST answers 502 to any other key, ALB to a
-# header mode that differs from the request's.
+# header mode that differs from the request's. Lambda@Edge leaves body and bodyEncoding out
+# of an empty response.
 KEYS = {
     "rest": {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"},
     "v2": {"statusCode", "headers", "cookies", "body", "isBase64Encoded"},
@@ -50,7 +55,11 @@ KEYS = {
         "body",
         "isBase64Encoded",
     },
+    "edge": {"status", "statusDescription", "headers", "body", "bodyEncoding"},
+    "lattice": {"statusCode", "headers", "body", "isBase64Encoded"},
 }
+# One value per header name, so one Set-Cookie only (the last, with a warning).
+ONE_COOKIE = ("alb", "lattice")
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,10 @@ FRONTS = [
     Front("function_url", function_url_event, "v2", FUNCTION_URL),
     Front("alb", alb_event, "alb", ALB),
     Front("alb_multi", partial(alb_event, multi_value=True), "alb_multi", ALB),
+    Front("edge_origin", edge_event, "edge", CLOUDFRONT),
+    Front("edge_viewer", partial(edge_event, event_type="viewer-request"), "edge", CLOUDFRONT),
+    Front("lattice", lattice_event, "lattice", LATTICE),
+    Front("lattice_v1", partial(lattice_event, version=1), "lattice", LATTICE),
 ]
 
 
@@ -91,6 +104,8 @@ class Served(NamedTuple):
 
 def decode(shape: str, result: Mapping[str, Any]) -> Served:
     """Normalise a Lambda result of any source, checking it has exactly that source's keys."""
+    if shape == "edge":
+        return decode_edge(result)
     assert set(result) == KEYS[shape]
     status = result["statusCode"]
     if shape.startswith("alb"):
@@ -111,15 +126,56 @@ def decode(shape: str, result: Mapping[str, Any]) -> Served:
     return Served(status, headers, cookies, body, encoded)
 
 
+def decode_edge(result: Mapping[str, Any]) -> Served:
+    """CloudFront's generated response: string status, list-format headers, bodyEncoding."""
+    assert set(result) in (KEYS["edge"], KEYS["edge"] - {"body", "bodyEncoding"})
+    status = int(result["status"])
+    assert result["statusDescription"] == HTTPStatus(status).phrase
+    headers: dict[str, list[str]] = {}
+    cookies: list[str] = []
+    for name, entries in result["headers"].items():
+        assert name == name.lower()
+        assert all(entry["key"].lower() == name for entry in entries)
+        values = [entry["value"] for entry in entries]
+        assert all(isinstance(value, str) for value in values)
+        if name == "set-cookie":
+            cookies.extend(values)
+        else:
+            headers[name] = values
+    encoded = result.get("bodyEncoding") == "base64"
+    text = result.get("body", "")
+    body = b64decode(text, validate=True) if encoded else text.encode()
+    return Served(status, headers, cookies, body, encoded)
+
+
+def sized(front: Front, headers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The app's headers as the client gets them: CloudFront sets content-length itself, so
+    Lambda@Edge answers leave it out."""
+    if front.shape != "edge":
+        return headers
+    return {name: values for name, values in headers.items() if name != "content-length"}
+
+
 def whole(shape: str, headers: dict[str, str], body: str) -> dict[str, Any]:
     """The complete result of a 200 text response without cookies, for this source shape."""
+    if shape == "edge":
+        result: dict[str, Any] = {
+            "status": "200",
+            "statusDescription": "OK",
+            "headers": {
+                name: [{"key": name, "value": value}]
+                for name, value in headers.items()
+                if name != "content-length"
+            },
+        }
+        return result | ({"body": body, "bodyEncoding": "text"} if body else {})
     ok = {"statusCode": 200, "statusDescription": "200 OK"}
     top = {name: ok[name] for name in KEYS[shape] & set(ok)}
     if shape == "rest":
         top |= {"headers": headers, "multiValueHeaders": {}}
     elif shape == "v2":
         top |= {"headers": headers, "cookies": []}
-    elif shape == "alb":
+    elif shape in ONE_COOKIE:
         top |= {"headers": headers}
     else:
         top |= {"multiValueHeaders": {name: [value] for name, value in headers.items()}}
@@ -175,8 +231,8 @@ def test_path_params(serve: Serve, front: Front, path: str, name: str) -> None:
 
 def test_repeated_query_params(serve: Serve, front: Front) -> None:
     served = serve(path="/query", query=[("tag", "a"), ("tag", "b"), ("q", "x y+z")])
-    # ALB in single-value mode itself keeps only the last value of a repeated parameter.
-    tags = ["b"] if front.name == "alb" else ["a", "b"]
+    # ALB in single-value mode and Lattice v1 keep only the last value of a repeated parameter.
+    tags = ["b"] if front.name in ("alb", "lattice_v1") else ["a", "b"]
     raw = "&".join([*(f"tag={tag}" for tag in tags), "q=x%20y%2Bz"])
     assert (served.status, served.json()) == (200, {"tag": tags, "q": "x y+z", "raw": raw})
 
@@ -250,6 +306,22 @@ COOKIE_RESULTS = {
         "body": COOKIE_BODY,
         "isBase64Encoded": False,
     },
+    "lattice": {
+        "statusCode": 200,
+        "headers": {**COOKIE_HEADERS, "Set-Cookie": SET_COOKIES[1]},
+        "body": COOKIE_BODY,
+        "isBase64Encoded": False,
+    },
+    "edge": {
+        "status": "200",
+        "statusDescription": "OK",
+        "headers": {
+            "content-type": [{"key": "content-type", "value": "application/json"}],
+            "set-cookie": [{"key": "Set-Cookie", "value": cookie} for cookie in SET_COOKIES],
+        },
+        "body": COOKIE_BODY,
+        "bodyEncoding": "text",
+    },
     "alb_multi": {
         "statusCode": 200,
         "statusDescription": "200 OK",
@@ -268,16 +340,17 @@ def test_cookies(
     adapter: Adapter, front: Front, context: FakeContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The app reads the request's cookies and sets two; all reach the client but in ALB's
-    single-value mode, which can carry one Set-Cookie only (the last, with a warning)."""
+    single-value mode and through Lattice, which carry one Set-Cookie only (the last, with a
+    warning)."""
     event = front.build(path="/cookies", cookies={"session": "abc123", "theme": "dark"})
     result = adapter(event, context)
     assert result == COOKIE_RESULTS[front.shape]
     served = decode(front.shape, result)
-    assert served.cookies == (SET_COOKIES[1:] if front.shape == "alb" else SET_COOKIES)
+    assert served.cookies == (SET_COOKIES[1:] if front.shape in ONE_COOKIE else SET_COOKIES)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    if front.shape == "alb":
+    if front.shape in ONE_COOKIE:
         assert [r.name for r in warnings] == ["lambda_asgi"]
-        assert "sending the last of 2 cookies" in warnings[0].getMessage()
+        assert "sending the last of 2" in warnings[0].getMessage()
     else:
         assert warnings == []
 
@@ -285,15 +358,19 @@ def test_cookies(
 def test_redirect_location_from_url_for(serve: Serve, front: Front) -> None:
     served = serve(path="/redirect")
     assert (served.status, served.body) == (307, b"")
-    assert served.headers == {"location": [f"{front.base}/items/1"], "content-length": ["0"]}
+    assert served.headers == sized(
+        front, {"location": [f"{front.base}/items/1"], "content-length": ["0"]}
+    )
 
 
 def test_binary_download(adapter: Adapter, front: Front, context: FakeContext) -> None:
     result = adapter(front.build(path="/logo.png"), context)
-    assert result["isBase64Encoded"] is True
     served = decode(front.shape, result)
+    assert served.base64
     assert served.status == 200
-    assert served.headers == {"content-length": [str(len(PNG))], "content-type": ["image/png"]}
+    assert served.headers == sized(
+        front, {"content-length": [str(len(PNG))], "content-type": ["image/png"]}
+    )
     assert served.body == PNG
 
 
@@ -354,7 +431,19 @@ def on_custom_domain(case: str, front: Front, host: str = CUSTOM, **request: Any
     return pytest.param(front, build, host, id=case)
 
 
-rest, http_api, http_api_stage, http_api_v1, function_url, alb, alb_multi = FRONTS
+(
+    rest,
+    http_api,
+    http_api_stage,
+    http_api_v1,
+    function_url,
+    alb,
+    alb_multi,
+    edge_origin,
+    edge_viewer,
+    lattice,
+    lattice_v1,
+) = FRONTS
 CUSTOM_DOMAINS = [
     on_custom_domain("rest", rest, domain_name=CUSTOM, base_path="/api"),
     on_custom_domain("http_api", http_api, domain_name=CUSTOM),
@@ -367,6 +456,18 @@ CUSTOM_DOMAINS = [
     ),
     on_custom_domain("alb", alb, path="/api/items/1", headers={"Host": CUSTOM}),
     on_custom_domain("alb_multi", alb_multi, path="/api/items/1", headers={"Host": CUSTOM}),
+    # Behind a CloudFront path pattern; origin requests name the origin in Host, not the
+    # viewer's domain, so the distribution's domain is the best public host left.
+    on_custom_domain("edge_viewer", edge_viewer, path="/api/items/1", headers={"Host": CUSTOM}),
+    on_custom_domain(
+        "edge_origin",
+        edge_origin,
+        urlsplit(CLOUDFRONT).netloc,
+        path="/api/items/1",
+        headers={"Host": CUSTOM},
+    ),
+    on_custom_domain("lattice", lattice, path="/api/items/1", headers={"Host": CUSTOM}),
+    on_custom_domain("lattice_v1", lattice_v1, path="/api/items/1", headers={"Host": CUSTOM}),
 ]
 
 
