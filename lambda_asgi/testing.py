@@ -9,6 +9,10 @@ source's quirks are reproduced: which path is decoded, where the stage appears, 
 query parameters and headers are folded, where cookies go, and how an empty body looks. Ids
 and times are fixed realistic values, so whole-event assertions stay stable.
 
+For ``Adapter(app, events_path=...)`` there are builders of non-HTTP events too: ``sqs_event``,
+``sns_event``, ``s3_event``, ``eventbridge_event``, ``scheduled_event``, ``dynamodb_event``
+and ``kinesis_event``.
+
 Standard library only: this module is imported by users' test suites.
 """
 
@@ -22,14 +26,31 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_plus
 
+from ._testing_events import (
+    dynamodb_event,
+    eventbridge_event,
+    kinesis_event,
+    s3_event,
+    scheduled_event,
+    sns_event,
+    sqs_event,
+)
+
 __all__ = [
     "FakeContext",
     "alb_event",
+    "dynamodb_event",
     "edge_event",
+    "eventbridge_event",
     "function_url_event",
     "http_api_event",
+    "kinesis_event",
     "lattice_event",
     "rest_event",
+    "s3_event",
+    "scheduled_event",
+    "sns_event",
+    "sqs_event",
 ]
 
 _Query = str | Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | None
