@@ -12,6 +12,7 @@ def test_exported_members() -> None:
     modules = {
         "adapter",
         "annotations",
+        "cli",
         "compression",
         "cycle",
         "exceptions",

@@ -1,0 +1,196 @@
+"""The ``lambda-asgi`` command: invoke a handler once, print an event, or serve over HTTP.
+
+``invoke`` runs one invocation in this process and prints the Lambda result as JSON on stdout
+(logs and the app's prints go to stderr, so stdout pipes into ``jq``); ``event`` prints the
+event a front door would send; ``serve`` (in :mod:`lambda_asgi.cli.serve`) is a local HTTP
+server that turns each request into that front door's event. Mistakes in the command line, the
+event file or the APP argument are one line on stderr and exit status 2, never a traceback.
+
+Imported only by the console script: ``import lambda_asgi`` never loads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from typing import Any, NoReturn
+
+from .. import __version__
+from ..exceptions import LambdaAsgiError, UnsupportedEventError
+from ..sources import detect
+from ..testing import FakeContext
+from ._app import CliError, load_handler, read_event
+from ._http import answer, render
+from ._sources import (
+    DEFAULT_SOURCE,
+    REQUEST_OPTIONS,
+    SOURCES,
+    CliSource,
+    add_request_options,
+    for_adapter_source,
+    request_from,
+    sources_help,
+)
+from .serve import add_parser as add_serve_parser
+
+__all__ = ["main"]
+
+EXIT_INVOCATION_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args = _parser().parse_args(argv)
+    with _stderr_logging():
+        try:
+            return int(args.run(args))
+        except CliError as exc:
+            if args.traceback:
+                traceback.print_exc()
+            print(f"lambda-asgi: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lambda-asgi",
+        description="Run a Lambda handler or ASGI app locally, the way AWS front doors call it.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--traceback", action="store_true", help="show the traceback behind an error"
+    )
+    layout: dict[str, Any] = {
+        "parents": [common],
+        "epilog": sources_help(),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+    invoke = commands.add_parser(
+        "invoke",
+        help="run one invocation and print the Lambda result",
+        description="Run one invocation in this process and print the result as JSON on "
+        "stdout; logs go to stderr. The event comes from --event or is built from the "
+        "request options for --source.",
+        **layout,
+    )
+    invoke.add_argument("app", metavar="APP", help=_APP_HELP)
+    invoke.add_argument("--event", metavar="FILE", help="read the event from FILE (- for stdin)")
+    invoke.add_argument(
+        "--source", choices=SOURCES, help=f"front door to build the event for ({DEFAULT_SOURCE})"
+    )
+    invoke.add_argument(
+        "--pretty",
+        action="store_true",
+        help="print the HTTP response the client would get, body decoded",
+    )
+    add_request_options(invoke)
+    invoke.set_defaults(run=_invoke)
+
+    event = commands.add_parser(
+        "event",
+        help="print the event a front door sends for a request",
+        description="Print the event SOURCE sends to Lambda for the request the options describe.",
+        **layout,
+    )
+    event.add_argument("source", metavar="SOURCE", choices=SOURCES, help="one of the sources below")
+    add_request_options(event)
+    event.set_defaults(run=_event)
+
+    add_serve_parser(commands, layout)
+    return parser
+
+
+_APP_HELP = (
+    "module:attribute of an Adapter, a handler(event, context) or an ASGI app "
+    "(e.g. examples.app:handler); imported from the current directory"
+)
+
+
+@contextmanager
+def _stderr_logging() -> Iterator[None]:
+    """Send log records (lambda_asgi's and the app's) to stderr, at INFO and above."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    source, event = _event_for(args)
+    handler = load_handler(args.app)
+    try:
+        with redirect_stdout(sys.stderr):
+            result = handler(event, FakeContext())
+    except LambdaAsgiError as exc:  # the adapter refusing the event: a mistake in the input
+        raise CliError(str(exc)) from exc
+    except Exception as exc:
+        traceback.print_exc()
+        print(json.dumps(_lambda_error(exc), indent=2))
+        return EXIT_INVOCATION_FAILED
+    try:
+        text = json.dumps(result, indent=2)
+    except (TypeError, ValueError) as exc:
+        print(f"lambda-asgi: Lambda cannot serialize the handler's result: {exc}", file=sys.stderr)
+        return EXIT_INVOCATION_FAILED
+    if args.pretty:
+        source = source or _detected(event)
+        if source is not None:
+            text = render(answer(source.read_result, json.loads(text), event))
+    print(text)
+    return 0
+
+
+def _event_for(args: argparse.Namespace) -> tuple[CliSource | None, Any]:
+    if args.event is None:
+        source = SOURCES[args.source or DEFAULT_SOURCE]
+        return source, source.build(**request_from(args))
+    given = [name for name in ("source", *REQUEST_OPTIONS) if getattr(args, name) is not None]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise CliError(f"--event gives the whole event: drop {options}")
+    return None, read_event(args.event)
+
+
+def _detected(event: Any) -> CliSource | None:
+    try:
+        return for_adapter_source(detect(event).name)
+    except UnsupportedEventError:
+        return None
+
+
+def _lambda_error(exc: Exception) -> dict[str, Any]:
+    """The result Lambda's Python runtime reports for a handler that raised."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+def _event(args: argparse.Namespace) -> int:
+    print(json.dumps(SOURCES[args.source].build(**request_from(args)), indent=2))
+    return 0

@@ -1,0 +1,116 @@
+"""Apps and handlers for the ``lambda-asgi`` tests, named on the command line as
+``tests.cli_apps:<name>``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from base64 import b64encode
+from typing import Any
+
+from lambda_asgi import Adapter
+from lambda_asgi._types import Receive, Scope, Send
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+"""Bytes that are not UTF-8, served at ``/png``."""
+
+
+async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers with what it received as JSON (body base64), two ``X-Echo`` headers and two
+    cookies; ``/png`` answers :data:`PNG`, ``/missing`` a 404. It supports lifespan."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    print("echo: a print from the app")
+    logging.getLogger("tests.cli_apps").warning("echo: %s %s", scope["method"], scope["path"])
+    if scope["path"] == "/png":
+        await _answer(send, 200, [(b"content-type", b"image/png")], PNG)
+        return
+    if scope["path"] == "/missing":
+        await _answer(send, 404, [(b"content-type", b"text/plain")], b"no such thing")
+        return
+    seen = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "raw_path": scope["raw_path"].decode() if scope.get("raw_path") else None,
+        "root_path": scope["root_path"],
+        "query_string": scope["query_string"].decode(),
+        "headers": [[name.decode(), value.decode()] for name, value in scope["headers"]],
+        "client": scope["client"][0] if scope.get("client") else None,
+        "body": b64encode(body).decode(),
+    }
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-echo", b"first"),
+        (b"x-echo", b"second"),
+        (b"set-cookie", b"a=1; Path=/"),
+        (b"set-cookie", b"b=2; Path=/"),
+    ]
+    await _answer(send, 200, headers, json.dumps(seen).encode())
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+adapter = Adapter(echo)
+"""An Adapter instance: used as it is."""
+
+
+class EchoApp:
+    """An ASGI app that is an object with an async ``__call__``."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await echo(scope, receive, send)
+
+
+echo_object = EchoApp()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A plain Lambda handler function: it says which request it saw."""
+    method = event.get("httpMethod") or event["requestContext"]["http"]["method"]
+    return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": method}
+
+
+def any_handler(*args: Any) -> dict[str, Any]:
+    """Takes any number of arguments and is not async: a Lambda handler."""
+    return {"statusCode": 204, "body": ""}
+
+
+def raising(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise ValueError("the handler broke")
+
+
+def unserializable(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 200, "body": {1, 2}}
+
+
+def rest_with_cookies(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A result REST refuses: ``cookies`` is not one of its keys."""
+    return {"statusCode": 200, "cookies": ["a=1"], "body": "hi"}
+
+
+def no_status(event: dict[str, Any], context: Any) -> list[int]:
+    """HTTP API 2.0 takes a result without ``statusCode`` as a JSON body."""
+    return [1, 2, 3]
+
+
+def one_argument(event: dict[str, Any]) -> None:
+    """Neither a Lambda handler nor an ASGI app."""
+
+
+async def failing_startup(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+
+NOT_CALLABLE = 42
