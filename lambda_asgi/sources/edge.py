@@ -66,7 +66,7 @@ ORIGIN_LIMIT = 1024 * 1024
 
 # "Restrictions on all edge functions": headers a function can neither see nor add.
 _DISALLOWED = frozenset(
-    {
+    [
         "connection",
         "expect",
         "keep-alive",
@@ -92,14 +92,14 @@ _DISALLOWED = frozenset(
         "x-cache",
         "x-forwarded-proto",
         "x-real-ip",
-    }
+    ]
 )
 _DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
 # Read-only per event type: a function that sets one fails CloudFront's validation too.
 _READ_ONLY = {
     "viewer-request": frozenset({"content-length", "host", "transfer-encoding", "via"}),
     "origin-request": frozenset(
-        {
+        [
             "accept-encoding",
             "cdn-loop",
             "content-length",
@@ -109,7 +109,7 @@ _READ_ONLY = {
             "if-unmodified-since",
             "transfer-encoding",
             "via",
-        }
+        ]
     ),
 }
 _NO_BODY_STATUSES = (204, 304)
@@ -128,8 +128,8 @@ def is_edge(event: Mapping[str, Any]) -> bool:
     if type(cf) is not dict or type(cf.get("request")) is not dict or "response" in cf:
         return False
     config = cf.get("config")
-    event_type = config.get("eventType") if type(config) is dict else None
-    return event_type is None or event_type in REQUEST_EVENTS
+    kind = config.get("eventType") if type(config) is dict else None
+    return kind is None or kind in REQUEST_EVENTS
 
 
 def event_type(cf: Mapping[str, Any]) -> str:
@@ -189,7 +189,7 @@ def _public_host(cf: Mapping[str, Any], kind: str, host: str | None) -> str | No
         return host or distribution
     origin = cf["request"].get("origin") or {}
     origin_hosts = {spec.get("domainName") for spec in origin.values() if type(spec) is dict}
-    forwarded = origin and host not in origin_hosts
+    forwarded = bool(origin) and host not in origin_hosts
     return host if forwarded else (distribution or host)
 
 
