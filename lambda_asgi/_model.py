@@ -75,14 +75,17 @@ class Source:
         self,
         name: str,
         matches: Callable[[Mapping[str, Any]], bool],
-        to_scope: Callable[[Mapping[str, Any], LambdaContext, Config], tuple[HTTPScope, bytes]],
+        # Any: a user's source may build its scope as a plain dict.
+        to_scope: Callable[[Mapping[str, Any], LambdaContext, Config], tuple[Any, bytes]],
         to_response: Callable[[Response, Mapping[str, Any], Config], Mapping[str, Any]],
         *,
         response_limit: int | Callable[[Mapping[str, Any]], int] = SYNC_RESPONSE_LIMIT,
     ) -> None:
         self.name = name
         self.matches = matches
-        self.to_scope = to_scope
+        self.to_scope: Callable[
+            [Mapping[str, Any], LambdaContext, Config], tuple[HTTPScope, bytes]
+        ] = to_scope
         self.to_response = to_response
         self.response_limit = response_limit
 

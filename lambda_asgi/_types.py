@@ -18,6 +18,9 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+AnyASGIApp = Callable[[Any, Any, Any], Awaitable[Any]]
+"""What the Adapter accepts: frameworks type their ``__call__`` with their own scope and
+message types, which a strict ``ASGIApp`` would reject."""
 LambdaEvent = Any
 """A Lambda event as ``json.loads`` produced it; sources check its shape themselves."""
 

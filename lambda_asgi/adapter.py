@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from . import _options
 from . import lifespan as _lifespan
 from ._model import Config, Response, Source
-from ._types import ASGIApp, LambdaContext, LifespanMode
+from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
 from .compression import Compression
 from .cycle import error_response, run_http, task_factory
 from .exceptions import (
@@ -80,11 +81,18 @@ class Adapter:
             compresses every textual type (text, JSON, XML, JavaScript, SVG ...).
         timeout_margin: seconds before Lambda's deadline at which a request still running is
             cancelled and answered with a 504; ``None`` turns the guard off.
+        invoke_mode: ``"buffered"`` or ``"response_stream"`` (Function URLs with InvokeMode
+            ``RESPONSE_STREAM``, API Gateway REST streaming), which the custom runtime
+            :mod:`lambda_asgi.runtime` follows; ``None`` reads ``$LAMBDA_ASGI_INVOKE_MODE``
+            and defaults to buffered. Streaming needs that runtime (see docs/streaming.md).
+        graceful_shutdown: on Lambda, register an internal extension during init, so that
+            Lambda sends SIGTERM before shutdown and the lifespan shutdown runs (only for an
+            app whose lifespan started).
     """
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: AnyASGIApp,
         *,
         lifespan: LifespanMode = "auto",
         base_path: str | None = None,
@@ -96,12 +104,14 @@ class Adapter:
         compression_min_size: int = 1024,
         compression_types: Iterable[str] | None = None,
         timeout_margin: float | None = 0.5,
+        invoke_mode: str | None = None,
+        graceful_shutdown: bool = True,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
         if lifespan not in get_args(LifespanMode):
             raise ConfigurationError("lifespan", f"must be 'auto', 'on' or 'off', got {lifespan!r}")
-        self.app = app
+        self.app: ASGIApp = app
         self.config = Config(
             base_path=_options.path_option("base_path", base_path),
             text_mime_types=_options.mime_types_option("text_mime_types", text_mime_types),
@@ -124,11 +134,19 @@ class Adapter:
             else None
         )
         self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
+        # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
+        self.invoke_mode = _invoke_mode(invoke_mode)
+        graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
+        # --
         self._lifespan = _lifespan.Lifespan(app, lifespan)
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.running:
             _lifespan.register(self._lifespan, loop)
+            if graceful and "AWS_LAMBDA_RUNTIME_API" in os.environ:
+                from .runtime.extension import ensure_registered
+
+                ensure_registered()
 
     @property
     def state(self) -> dict[str, Any]:
@@ -197,15 +215,16 @@ class Adapter:
                     response = await self._run_guarded(scope, body, request_id, context)
                 if scope["method"] == "HEAD" and response.body:
                     response = Response(response.status, response.headers, b"")
-                if self._exclude:
-                    response = _without(response, self._exclude)
                 if self._compression is not None:
                     response = self._compression.apply(response, scope["headers"])
+                if self._exclude:  # after compression, which adds headers of its own
+                    response = _without(response, self._exclude)
             result = source.to_response(response, event, self.config)
             limit = source.response_limit
             if not isinstance(limit, int):
                 limit = limit(event)
-            size = oversize(result, response.headers, limit)
+            # Only a built-in source's result is known to hold nothing but headers and body.
+            size = oversize(result, response.headers if source in SOURCES else None, limit)
             if size is None:
                 return result
             return self._too_large(source, event, route, size, limit, request_id)
@@ -294,6 +313,22 @@ class Adapter:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
         loop = event_loop()
         loop.run_until_complete(self._lifespan.shutdown())
+
+
+INVOKE_MODES = ("buffered", "response_stream")
+
+
+def _invoke_mode(value: str | None) -> str:
+    """The invoke mode: the option, else ``$LAMBDA_ASGI_INVOKE_MODE``, else buffered."""
+    source = "invoke_mode"
+    if value is None:
+        value = os.environ.get("LAMBDA_ASGI_INVOKE_MODE") or "buffered"
+        source = "invoke_mode (from LAMBDA_ASGI_INVOKE_MODE)"
+    if value not in INVOKE_MODES:
+        raise ConfigurationError(
+            "invoke_mode", f"{source} must be 'buffered' or 'response_stream', got {value!r}"
+        )
+    return value
 
 
 def _phrase(status: int) -> str:

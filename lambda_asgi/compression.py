@@ -33,7 +33,7 @@ _SKIP_STATUS = frozenset({204, 206, 304})
 
 def _load_brotli() -> Callable[[bytes], bytes] | None:
     try:
-        import brotli  # type: ignore[import-not-found, unused-ignore]
+        import brotli  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError:
         return None
 

@@ -43,7 +43,10 @@ def serve(make_adapter: AdapterFactory, context: FakeContext) -> Serve:
     """Answer one request (HTTP API 2.0 by default) with the app, lifespan off."""
 
     def serve(app: Any, event: Any = None) -> Mapping[str, Any]:
-        return make_adapter(app, lifespan="off")(event or http_api_event(), context)
+        result: Mapping[str, Any] = make_adapter(app, lifespan="off")(
+            event or http_api_event(), context
+        )
+        return result
 
     return serve
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -191,7 +191,7 @@ class TestOneLoopAcrossInvocations:
         adapter = make_adapter(app, lifespan="off")
         event = http_api_event()
 
-        async def main() -> Mapping[str, Any]:
+        async def main() -> Any:
             with pytest.raises(LambdaAsgiError) as caught:
                 adapter(event, context)
             assert type(caught.value) is LambdaAsgiError
@@ -227,7 +227,7 @@ class TestOneLoopAcrossInvocations:
 
         adapter = make_adapter(app, lifespan="off")
 
-        async def main() -> Mapping[str, Any]:
+        async def main() -> Any:
             background = asyncio.create_task(asyncio.sleep(60))  # older tasks never answer
             try:
                 return await adapter.handle(http_api_event(), context)
