@@ -21,7 +21,20 @@ from ._model import Response
 from ._types import ASGIApp, Headers, Message
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from ._types import HTTPScope
+
+    class Sink(Protocol):
+        """Where a streamed response goes (the custom runtime's streaming response): ``start`` is
+        awaited once, right before the first body bytes, then ``write`` for every chunk, and its
+        awaiting is the backpressure on the app."""
+
+        async def start(self, status: int, headers: Headers) -> None: ...
+
+        async def write(self, chunk: bytes) -> None: ...
+
+
 from .exceptions import ProtocolError
 
 logger = logging.getLogger("lambda_asgi")
@@ -80,8 +93,16 @@ def _not_bytes(name: object, value: object) -> tuple[bytes, bytes]:
     raise ProtocolError(f"header names and values must be bytes, got {name!r:.40}: {value!r:.40}")
 
 
-async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str) -> Response:
-    """Run the app for one request and return the complete response it sent, or a 500."""
+async def run_http(
+    app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str, sink: Sink | None = None
+) -> Response:
+    """Run the app for one request and return the complete response it sent, or a 500.
+
+    With a ``sink``, body bytes go to it as the app sends them instead of into the returned
+    Response (whose body is then empty); until the first bytes went out, failures still become
+    a 500 Response. A failure after that raises: the app's exception, or ProtocolError for an
+    app that returned without finishing its body.
+    """
     loop = asyncio.get_running_loop()
     app_task = asyncio.current_task(loop)
     assert app_task is not None, "run_http runs inside a task"
@@ -95,6 +116,7 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
 
     request_delivered = False
     started = False
+    streaming = False
     complete = False
     violation: str | None = None
     status = 0
@@ -131,7 +153,7 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
-        nonlocal started, complete, status, response_headers, violation
+        nonlocal started, streaming, complete, status, response_headers, violation
         kind = message.get("type") if isinstance(message, dict) else message
         try:
             if complete:
@@ -158,7 +180,13 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
             logger.error("ASGI protocol violation: %s (%s)", violation, _where(scope, request_id))
             raise
         if chunk:
-            chunks.append(bytes(chunk))
+            if sink is None:
+                chunks.append(bytes(chunk))
+            else:
+                if not streaming:
+                    streaming = True
+                    await sink.start(status, response_headers)
+                await sink.write(bytes(chunk))
         if not message.get("more_body", False):
             complete = True
             if completed is not None and not completed.done():
@@ -170,12 +198,16 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
         if not (isinstance(exc, ProtocolError) and str(exc) == violation):  # else logged in send
             if complete:
                 what = "after its response was complete; the response is returned as sent"
+            elif streaming:
+                what = "after part of its body was streamed; reporting the error to Lambda"
             elif started:
                 what = "after the response started; answering 500"
             else:
                 what = "before responding; answering 500"
             logger.exception("ASGI app raised %s (%s)", what, _where(scope, request_id))
         if not complete:
+            if streaming:
+                raise
             return error_response(500, "Internal Server Error")
     else:
         if not complete:
@@ -184,6 +216,9 @@ async def run_http(app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str)
                 if started
                 else "without sending 'http.response.start'"
             )
+            if streaming:
+                logger.error("ASGI app returned %s (%s)", what, _where(scope, request_id))
+                raise ProtocolError(f"the ASGI app returned {what}")
             logger.error(
                 "ASGI app returned %s; answering 500 (%s)", what, _where(scope, request_id)
             )

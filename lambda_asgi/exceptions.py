@@ -94,3 +94,9 @@ class ProtocolError(LambdaAsgiError):
     integer between 100 and 599, headers that are not byte pairs. The adapter logs the
     violation and answers 500 if the response is not complete.
     """
+
+
+class RuntimeAPIError(LambdaAsgiError):
+    """Raised when the Lambda Runtime API cannot be reached or answers what the custom runtime
+    (:mod:`lambda_asgi.runtime`) cannot use: a bad address, a broken connection, a bad reply.
+    """

@@ -1,0 +1,10 @@
+"""``python -m lambda_asgi.runtime [module.attr]``: run the custom runtime."""
+
+from __future__ import annotations
+
+import sys
+
+from .loop import main
+
+if __name__ == "__main__":
+    sys.exit(main())

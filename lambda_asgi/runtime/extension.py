@@ -1,0 +1,95 @@
+"""Graceful shutdown: an internal Lambda extension, registered from inside the function process.
+
+Lambda sends the runtime SIGTERM (and allows about 500 ms before SIGKILL) only when at least
+one extension is registered. An internal extension registers during init with
+``POST /2020-01-01/extension/register`` (no events: internal extensions get no SHUTDOWN
+event) and must then wait in ``GET /2020-01-01/extension/event/next`` for init to complete;
+a daemon thread does that, on a small event loop of its own, for the life of the process.
+Used by the Adapter on the managed runtime (``graceful_shutdown=True``, when the app has a
+lifespan) and by the custom runtime; registered at most once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+
+from ..exceptions import RuntimeAPIError
+from .client import Connection
+
+logger = logging.getLogger("lambda_asgi.runtime")
+
+NAME = "lambda-asgi"
+REGISTER = "/2020-01-01/extension/register"
+EVENT_NEXT = "/2020-01-01/extension/event/next"
+REGISTER_TIMEOUT = 2.0
+
+_lock = threading.Lock()
+_identifier: str | None = None
+
+
+def ensure_registered(address: str | None = None) -> str | None:
+    """Register the internal extension once; return its identifier, or None when there is no
+    Runtime API (not on Lambda) or registration failed (logged: the function still works, it
+    just gets no SIGTERM)."""
+    global _identifier
+    address = address or os.environ.get("AWS_LAMBDA_RUNTIME_API")
+    if not address:
+        return None
+    with _lock:
+        if _identifier is None:
+            _identifier = _register(address)
+        return _identifier
+
+
+def _register(address: str) -> str | None:
+    registered = threading.Event()
+    outcome: list[str | BaseException] = []
+
+    async def run() -> None:
+        connection = Connection(address)
+        try:
+            status, headers, body = await connection.request(
+                "POST", REGISTER, {"Lambda-Extension-Name": NAME}, b'{"events": []}'
+            )
+            if status != 200 or "lambda-extension-identifier" not in headers:
+                raise RuntimeAPIError(f"extension register answered {status}: {body[:200]!r}")
+            identifier = headers["lambda-extension-identifier"]
+        except Exception as exc:
+            outcome.append(exc)
+            registered.set()
+            return
+        outcome.append(identifier)
+        registered.set()
+        await _park(connection, identifier)
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), name=NAME, daemon=True)
+    thread.start()
+    registered.wait(REGISTER_TIMEOUT)
+    result = outcome[0] if outcome else RuntimeAPIError("no answer to extension register")
+    if isinstance(result, BaseException):
+        logger.warning(
+            "could not register the lambda-asgi extension, so Lambda will not send SIGTERM "
+            "and the lifespan shutdown will not run: %s",
+            result,
+        )
+        return None
+    return result
+
+
+async def _park(connection: Connection, identifier: str) -> None:
+    """Wait in event/next for as long as Lambda hands out events (none, for no events)."""
+    headers = {"Lambda-Extension-Identifier": identifier}
+    while True:
+        try:
+            status, _, body = await connection.request("GET", EVENT_NEXT, headers)
+        except RuntimeAPIError:
+            return
+        if status != 200:
+            logger.warning("extension event/next answered %d: %.200r", status, body)
+            return
+        if json.loads(body or b"{}").get("eventType") == "SHUTDOWN":
+            return
