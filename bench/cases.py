@@ -3,6 +3,8 @@
 The variants, cheapest first:
 
 - ``bare``: the app run directly on an event loop with a prebuilt scope (the floor);
+- ``lambda_asgi(unguarded)``: ``Adapter(app, lifespan="off")`` without its two guards (the
+  deadline timer, ``timeout_margin=None``, and the result-size check), to price them;
 - ``lambda_asgi(off)`` and ``lambda_asgi(auto)``: ``Adapter(app, lifespan=...)``, the
   latter being the default, whose startup runs once when the adapter is built;
 - ``mangum(off)`` and ``mangum(auto)``: Mangum, whose default runs lifespan startup and
@@ -30,7 +32,14 @@ from lambda_asgi import Adapter
 from .apps import ASGIApp, BenchApp, Message, build_apps
 from .events import BenchEvent, build_events, context
 
-VARIANTS = ("bare", "lambda_asgi(off)", "lambda_asgi(auto)", "mangum(off)", "mangum(auto)")
+VARIANTS = (
+    "bare",
+    "lambda_asgi(unguarded)",
+    "lambda_asgi(off)",
+    "lambda_asgi(auto)",
+    "mangum(off)",
+    "mangum(auto)",
+)
 
 
 class BenchmarkError(Exception):
@@ -98,6 +107,10 @@ def _case(app: BenchApp, event: BenchEvent, variant: str, call: Callable[[], Any
     return Case(app.name, event.name, variant, call, partial(check, label, expected))
 
 
+def _never_oversize(result: Any, headers: Any, limit: int) -> None:
+    return None
+
+
 @contextmanager
 def build_cases() -> Iterator[list[Case]]:
     """Every case in table order; the event loop and adapters live until the block exits.
@@ -113,8 +126,11 @@ def build_cases() -> Iterator[list[Case]]:
     adapters: list[Adapter] = []
     try:
         for app in build_apps():
-            adapters += [Adapter(app.app, lifespan="off"), Adapter(app.app)]
+            unguarded = Adapter(app.app, lifespan="off", timeout_margin=None)
+            unguarded._oversize = _never_oversize
+            adapters += [unguarded, Adapter(app.app, lifespan="off"), Adapter(app.app)]
             handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {
+                "lambda_asgi(unguarded)": adapters[-3],
                 "lambda_asgi(off)": adapters[-2],
                 "lambda_asgi(auto)": adapters[-1],
                 # Mangum types the app as a Protocol with named parameters, which no

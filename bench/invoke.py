@@ -28,6 +28,8 @@ SPEEDUP_TARGET = 4.0
 """mangum(auto) time / lambda_asgi(auto) time, raw app: at least this."""
 IMPORT_TARGET_MS = 5.0
 """Milliseconds ``import lambda_asgi`` may add beyond ``import asyncio``: less than this."""
+GUARD_TARGET = 0.05
+"""The result-size and deadline guards may add at most this fraction to an invocation."""
 NOISY_SPREAD = 0.10
 
 
@@ -46,6 +48,11 @@ class Row:
     def overhead_ratio(self) -> float:
         """lambda_asgi(off) overhead over mangum(off) overhead (lower is better)."""
         return self.overhead("lambda_asgi(off)") / self.overhead("mangum(off)")
+
+    @property
+    def guard_cost(self) -> float:
+        """How much the guards add to lambda_asgi(off), as a fraction of the unguarded time."""
+        return self.us["lambda_asgi(off)"] / self.us["lambda_asgi(unguarded)"] - 1
 
     @property
     def speedup(self) -> float:
@@ -88,18 +95,18 @@ def format_report(results: Results) -> str:
         f"median of {s.repeats} interleaved batches of ~{s.batch_seconds * 1000:g} ms per case",
         "",
         "µs per invocation",
-        f"{'app':<10} {'event':<13}" + "".join(f"{v:>18}" for v in VARIANTS),
+        f"{'app':<10} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS),
     ]
     lines += [
-        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.us[v]:>18.1f}" for v in VARIANTS) for r in rows
+        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.us[v]:>24.1f}" for v in VARIANTS) for r in rows
     ]
     lines += [
         "",
         "overhead over bare, µs",
-        f"{'app':<10} {'event':<13}" + "".join(f"{v:>18}" for v in VARIANTS[1:]),
+        f"{'app':<10} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS[1:]),
     ]
     lines += [
-        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.overhead(v):>18.1f}" for v in VARIANTS[1:])
+        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.overhead(v):>24.1f}" for v in VARIANTS[1:])
         for r in rows
     ]
     lines += [
@@ -127,6 +134,11 @@ def format_report(results: Results) -> str:
         lines.append(
             f"  {r.event:<13} mangum(auto) / lambda_asgi {r.speedup:5.1f}x  "
             f"(target >= {SPEEDUP_TARGET:.0f}x)  {_verdict(r.speedup >= SPEEDUP_TARGET)}"
+        )
+    for r in rows:
+        lines.append(
+            f"  {r.app:<9} {r.event:<13} guards add {r.guard_cost:+6.1%} per invocation  "
+            f"(target <= {GUARD_TARGET:.0%})  {_verdict(r.guard_cost <= GUARD_TARGET)}"
         )
     imports = results.imports
     lines.append(
@@ -160,6 +172,7 @@ def to_json(results: Results) -> dict[str, Any]:
                 "overhead_us": {v: r.overhead(v) for v in VARIANTS[1:]},
                 "overhead_ratio": r.overhead_ratio,
                 "speedup": r.speedup,
+                "guard_cost": r.guard_cost,
             }
             for r in results.rows
         ],
@@ -167,6 +180,7 @@ def to_json(results: Results) -> dict[str, Any]:
         "targets": {
             "overhead_ratio_max": OVERHEAD_RATIO_TARGET,
             "speedup_min": SPEEDUP_TARGET,
+            "guard_cost_max": GUARD_TARGET,
             "import_ms_max": IMPORT_TARGET_MS,
         },
     }

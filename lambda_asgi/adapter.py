@@ -19,7 +19,6 @@ from . import _options
 from . import lifespan as _lifespan
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
-from .compression import Compression
 from .cycle import error_response, run_http, task_factory
 from .exceptions import (
     ConfigurationError,
@@ -29,10 +28,10 @@ from .exceptions import (
 )
 from .guards import deadline_guard, oversize
 from .sources import SOURCES, detect
-from .sources.events import events_source
 
 if TYPE_CHECKING:
     from ._types import HTTPScope
+    from .compression import Compression
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -120,7 +119,11 @@ class Adapter:
         path = _options.path_option("events_path", events_path)
         if events_path is not None and not path:
             raise ConfigurationError("events_path", f"must be a path below /, got {events_path!r}")
-        self._events = events_source(path) if path else None
+        self._events: Source | None = None
+        if path:
+            from .sources.events import events_source  # json, only for those who ask
+
+            self._events = events_source(path)
         self._exclude = _options.header_names_option("exclude_headers", exclude_headers)
         min_size = _options.size_option("compression_min_size", compression_min_size)
         types = (
@@ -128,12 +131,13 @@ class Adapter:
             if compression_types is None
             else _options.mime_types_option("compression_types", compression_types)
         )
-        self._compression = (
-            Compression(min_size, types)
-            if _options.flag_option("compression", compression)
-            else None
-        )
+        self._compression: Compression | None = None
+        if _options.flag_option("compression", compression):
+            from .compression import Compression  # gzip and brotli only for those who ask
+
+            self._compression = Compression(min_size, types)
         self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
+        self._oversize = oversize  # an attribute, so the benchmark can time the Adapter without it
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
         self.invoke_mode = _invoke_mode(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)

@@ -61,4 +61,6 @@ def test_quick_run_reports_every_case(
     printed = capsys.readouterr().out
     assert "targets (raw app)" in printed
     verdicts = [line for line in printed.splitlines() if line.endswith("MET")]
-    assert len(verdicts) == 5  # two targets per raw-app event, and the import cost
+    # two targets per raw-app event, the guards' cost for every row, and the import cost
+    assert len(verdicts) == 9
+    assert all(-1 < row["guard_cost"] < 10 for row in figures["rows"])
