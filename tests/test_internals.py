@@ -20,6 +20,9 @@ def test_reprs() -> None:
         "<Source function_url>",
         "<Source http_api>",
         "<Source http_api_v1>",
+        "<Source edge>",
+        "<Source lattice>",
+        "<Source lattice_v1>",
     ]
 
 

@@ -644,9 +644,16 @@ def test_exported_names() -> None:
     assert testing.__all__ == [
         "FakeContext",
         "alb_event",
+        "dynamodb_event",
         "edge_event",
+        "eventbridge_event",
         "function_url_event",
         "http_api_event",
+        "kinesis_event",
         "lattice_event",
         "rest_event",
+        "s3_event",
+        "scheduled_event",
+        "sns_event",
+        "sqs_event",
     ]
