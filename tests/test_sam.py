@@ -89,7 +89,8 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         dist = metadata.distribution(pending.pop())
         seen.add(dist.metadata["Name"].lower())
         for top in {file.parts[0] for file in dist.files or ()}:
-            if not top.endswith(".dist-info") and not (runtime / top).exists():
+            # Skip the metadata and anything installed outside site-packages (scripts: "..").
+            if not top.endswith(".dist-info") and top != ".." and not (runtime / top).exists():
                 (runtime / top).symlink_to(Path(str(dist.locate_file(top))))
         for requirement in dist.requires or ():
             name = re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0].lower()
