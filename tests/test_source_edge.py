@@ -523,3 +523,27 @@ def test_event_type_and_response_limit(
 )
 def test_only_request_events_match(event: dict[str, Any]) -> None:
     assert not EDGE.matches(event)
+
+
+@pytest.mark.parametrize(("kind", "fits"), [("viewer-request", False), ("origin-request", True)])
+def test_results_over_the_event_types_limit_become_a_clean_500(
+    make_adapter: AdapterFactory,
+    context: FakeContext,
+    caplog: pytest.LogCaptureFixture,
+    kind: Any,
+    fits: bool,
+) -> None:
+    """A 41 KB page fits an origin-request answer (1 MB) but not a viewer-request one (40 KB),
+    where CloudFront would answer an opaque 502."""
+    page = b"x" * (41 * 1024)
+    app = RecordingApp(headers=[(b"content-type", b"text/html")], body=page)
+    _, result = serve(make_adapter, edge_event(event_type=kind), context, app)
+    if fits:
+        assert (result["status"], result["body"]) == ("200", page.decode())
+        assert caplog.records == []
+        return
+    assert (result["status"], result["statusDescription"]) == ("500", "Internal Server Error")
+    assert result["body"].startswith("Internal Server Error: response too large (")
+    assert result["body"].endswith(", limit 40960)")
+    [record] = caplog.records
+    assert record.getMessage().startswith("the edge result is ")
