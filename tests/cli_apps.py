@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from base64 import b64encode
 from typing import Any
 
@@ -102,6 +104,38 @@ def rest_with_cookies(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def no_status(event: dict[str, Any], context: Any) -> list[int]:
     """HTTP API 2.0 takes a result without ``statusCode`` as a JSON body."""
     return [1, 2, 3]
+
+
+def content_length_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Sets its own Content-Length, and answers HEAD without a body, as apps do."""
+    body = "" if event["requestContext"]["http"]["method"] == "HEAD" else "hi"
+    return {"statusCode": 200, "headers": {"Content-Length": "2"}, "body": body}
+
+
+def hop_by_hop_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Sets headers about its connection, which the local server replaces, and a UTF-8 one."""
+    headers = {
+        "Connection": "close",
+        "Transfer-Encoding": "chunked",
+        "Keep-Alive": "timeout=5",
+        "X-Name": "café",
+    }
+    return {"statusCode": 200, "headers": headers, "body": "hi"}
+
+
+_running = 0
+
+
+def thread_reporter(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Reports its thread and how many invocations were running when it started."""
+    global _running
+    _running += 1
+    try:
+        report = {"thread": threading.get_ident(), "concurrent": _running}
+        time.sleep(0.05)
+        return {"statusCode": 200, "body": json.dumps(report)}
+    finally:
+        _running -= 1
 
 
 def one_argument(event: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 from collections.abc import Callable
@@ -379,6 +380,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert (exit_info.value.code, capsys.readouterr().out) == (0, "lambda-asgi 0.1.0\n")
 
 
+def test_python_dash_m(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["lambda_asgi.cli", "event", "alb"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("lambda_asgi.cli", run_name="__main__")
+    assert (exit_info.value.code, json.loads(capsys.readouterr().out)) == (0, alb_event())
+
+
 # -- one-line errors ---------------------------------------------------------------------
 
 
@@ -543,7 +551,7 @@ def test_an_unsupported_source_is_a_one_line_error_listing_the_sources(
 def test_the_console_script(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": ""}
     done = subprocess.run(
-        [str(CONSOLE_SCRIPT), "invoke", "examples.app:handler", "--path", "/items?tag=home"],
+        [str(CONSOLE_SCRIPT), "invoke", "tests.cli_apps:handler", "--source", "rest", "-X", "PUT"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -551,9 +559,11 @@ def test_the_console_script(tmp_path: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert json.loads(json.loads(done.stdout)["body"]) == [
-        {"id": 1, "name": "lamp", "price": 12.5, "tags": ["home"]}
-    ]
+    assert json.loads(done.stdout) == {
+        "statusCode": 200,
+        "headers": {"content-type": "text/plain"},
+        "body": "PUT",
+    }
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), "invoke", "nosuchmodule:app"],
         cwd=tmp_path,

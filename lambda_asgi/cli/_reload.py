@@ -18,6 +18,8 @@ from pathlib import Path
 from ._app import CliError
 
 POLL_SECONDS = 0.5
+STOP_SECONDS = 5.0
+"""How long a child may take to stop (its lifespan shutdown) before it is killed."""
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
 
 Snapshot = dict[str, tuple[int, int]]
@@ -29,17 +31,21 @@ class Reloader:
     def __init__(self, arguments: list[str], host: str, port: int) -> None:
         self.arguments = arguments
         self.root = Path.cwd()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
         try:
-            self.sock = socket.create_server((host, port))
+            self.sock.bind((host, port))
+            self.sock.listen()
         except OSError as exc:
+            self.sock.close()
             raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-        self.child: subprocess.Popen[bytes] | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set, restarting the child after every change."""
         print(f"lambda-asgi: reloading when .py files under {self.root} change", file=sys.stderr)
         snapshot = scan(self.root)
-        self._start()
+        child = self._start()
+        reported = False
         try:
             while not stop.wait(POLL_SECONDS):
                 current = scan(self.root)
@@ -47,27 +53,37 @@ class Reloader:
                     changed = sorted(set(current.items()) ^ set(snapshot.items()))[0][0]
                     print(f"lambda-asgi: {changed} changed, restarting", file=sys.stderr)
                     snapshot = current
-                    self._stop()
-                    self._start()
+                    stop_child(child)
+                    child = self._start()
+                    reported = False
+                elif not reported and child.poll() is not None:
+                    # Typically a file saved mid-edit that does not import: wait for the fix.
+                    print(
+                        f"lambda-asgi: the server exited with status {child.returncode}; "
+                        "it restarts when a file changes",
+                        file=sys.stderr,
+                    )
+                    reported = True
         finally:
-            self._stop()
+            stop_child(child)
             self.sock.close()
 
-    def _start(self) -> None:
+    def _start(self) -> subprocess.Popen[bytes]:
         fd = self.sock.fileno()
         command = [sys.executable, "-m", "lambda_asgi.cli", *self.arguments, "--fd", str(fd)]
-        self.child = subprocess.Popen(command, pass_fds=(fd,), cwd=self.root)
+        return subprocess.Popen(command, pass_fds=(fd,), cwd=self.root)
 
-    def _stop(self) -> None:
-        child = self.child
-        if child is None or child.poll() is not None:
-            return
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+
+def stop_child(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, time for the lifespan shutdown, then SIGKILL."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def scan(root: Path) -> Snapshot:

@@ -90,12 +90,12 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        host = str(self._httpd.server_address[0])
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        host, port = self._httpd.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
 
     def serve(self, stop: threading.Event) -> None:
         """Accept connections on a thread and run invocations here until ``stop`` is set."""
-        listener = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        listener = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         listener.start()
         try:
             while not stop.is_set():
@@ -176,9 +176,10 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = f"lambda-asgi/{__version__}"
-    sys_version = ""
     server: _HTTPServer
+
+    def version_string(self) -> str:
+        return f"lambda-asgi/{__version__}"
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         # http.server looks up do_<METHOD>: every method goes to the handler, as on AWS.
@@ -228,20 +229,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _write(self, response: HttpResponse) -> int:
         """Send the response; return the number of body bytes sent."""
         self.send_response(response.status, response.reason or None)
-        length = str(len(response.body))
+        head = self.command == "HEAD"
+        length: str | None = None if head else str(len(response.body))
         for name, value in response.headers:
             lower = name.lower()
             if lower == "content-length":
-                if self.command == "HEAD":  # it describes the GET body no HEAD carries
+                if head:  # it describes the GET body, which a HEAD answer leaves out
                     length = value
                 continue
             if lower in ("connection", "transfer-encoding", "keep-alive"):
                 continue
             # http.server encodes header lines as Latin-1; the front doors send UTF-8.
             self.send_header(name, value.encode().decode("latin-1"))
-        self.send_header("Content-Length", length)
+        if length is not None:
+            self.send_header("Content-Length", length)
         self.end_headers()
-        if self.command == "HEAD":
+        if head:
             return 0
         self.wfile.write(response.body)
         return len(response.body)
