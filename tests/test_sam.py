@@ -33,7 +33,7 @@ import pytest
 from examples.app import app
 from lambda_asgi.emulator import Result, RuntimeEmulator
 from lambda_asgi.exceptions import UnsupportedEventError
-from lambda_asgi.testing import FakeContext
+from lambda_asgi.testing import FakeContext, function_url_event
 from tests.conftest import AdapterFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,6 +292,26 @@ def test_alb_event_through_the_built_function(function_env: dict[str, str], tmp_
             "statusDescription": "404 Not Found",
             "headers": {"content-length": "22", "content-type": "application/json"},
             "body": '{"detail":"no item 9"}',
+            "isBase64Encoded": False,
+        },
+    )
+    assert_ran_from_build(invoked, function_env)
+
+
+def test_function_url_event_through_the_built_function(
+    function_env: dict[str, str], tmp_path: Path
+) -> None:
+    # sam local generate-event has no Function URL event: lambda_asgi.testing builds one.
+    event = function_url_event(path="/items", query={"tag": ["home", "garden"]})
+    invoked = invoke(function_env, event, tmp_path)
+    body = json.dumps([LAMP], separators=(",", ":"))
+    assert (invoked.result.status, invoked.result.json()) == (
+        "success",
+        {
+            "statusCode": 200,
+            "headers": {"content-length": str(len(body)), "content-type": "application/json"},
+            "cookies": [],
+            "body": body,
             "isBase64Encoded": False,
         },
     )
