@@ -358,7 +358,7 @@ def test_help_lists_the_sources(capsys: pytest.CaptureFixture[str]) -> None:
         main(["invoke", "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    assert f"--source {{{','.join(SOURCE_NAMES)}}}" in out
+    assert "--source SOURCE " in out
     assert out.endswith(
         "sources:\n"
         "  rest          API Gateway REST API\n"

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from lambda_asgi.cli import _reload, main
+from lambda_asgi.cli import _reload, _StopOnSignals, main
 from lambda_asgi.cli._reload import scan
 from lambda_asgi.cli._sources import SOURCES
-from lambda_asgi.cli.serve import LocalServer, _StopOnSignals
+from lambda_asgi.cli.serve import LocalServer
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,

@@ -2,8 +2,8 @@
 
 ``invoke`` runs one invocation in this process and prints the Lambda result as JSON on stdout
 (logs and the app's prints go to stderr, so stdout pipes into ``jq``); ``event`` prints the
-event a front door would send; ``serve`` (in :mod:`lambda_asgi.cli.serve`) is a local HTTP
-server that turns each request into that front door's event. Mistakes in the command line, the
+event a front door would send; ``serve`` runs a local HTTP server
+(:mod:`lambda_asgi.cli.serve`) that turns each request into that front door's event. Mistakes in the command line, the
 event file or the APP argument are one line on stderr and exit status 2, never a traceback.
 
 Imported only by the console script: ``import lambda_asgi`` never loads it.
@@ -14,7 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
+import socket
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -36,7 +39,7 @@ from ._sources import (
     request_from,
     sources_help,
 )
-from .serve import add_parser as add_serve_parser
+from .serve import LocalServer
 
 __all__ = ["main"]
 
@@ -78,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     layout: dict[str, Any] = {
         "parents": [common],
         "epilog": sources_help(),
-        "formatter_class": argparse.RawDescriptionHelpFormatter,
+        "formatter_class": _Formatter,
     }
 
     invoke = commands.add_parser(
@@ -92,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("app", metavar="APP", help=_APP_HELP)
     invoke.add_argument("--event", metavar="FILE", help="read the event from FILE (- for stdin)")
     invoke.add_argument(
-        "--source", choices=SOURCES, help=f"front door to build the event for ({DEFAULT_SOURCE})"
+        "--source",
+        choices=SOURCES,
+        metavar="SOURCE",
+        help=f"front door to build the event for, one of those below ({DEFAULT_SOURCE})",
     )
     invoke.add_argument(
         "--pretty",
@@ -112,8 +118,38 @@ def _parser() -> argparse.ArgumentParser:
     add_request_options(event)
     event.set_defaults(run=_event)
 
-    add_serve_parser(commands, layout)
+    serve = commands.add_parser(
+        "serve",
+        help="serve APP over HTTP the way a front door calls it",
+        description="A local HTTP server: each request becomes SOURCE's event, the handler "
+        "runs, and its result goes back as SOURCE would send it. One access-log line per "
+        "request on stderr.",
+        **layout,
+    )
+    serve.add_argument("app", metavar="APP", help=_APP_HELP)
+    serve.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=DEFAULT_SOURCE,
+        metavar="SOURCE",
+        help="front door to play, one of those below (%(default)s)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (%(default)s)")
+    serve.add_argument(
+        "--port", type=int, default=3000, help="port (%(default)s); 0 picks a free one"
+    )
+    serve.add_argument(
+        "--reload", action="store_true", help="restart when a .py file under the cwd changes"
+    )
+    serve.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the reloader's socket
+    serve.set_defaults(run=_serve)
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # The epilog is a table whose lines must stay as they are; the rest is prose.
+        return text if "\n" in text else super()._fill_text(text, width, indent)
 
 
 _APP_HELP = (
@@ -194,3 +230,44 @@ def _lambda_error(exc: Exception) -> dict[str, Any]:
 def _event(args: argparse.Namespace) -> int:
     print(json.dumps(SOURCES[args.source].build(**request_from(args)), indent=2))
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    if args.reload:
+        from ._reload import Reloader
+
+        child = ["serve", args.app, "--source", args.source]
+        reloader = Reloader(child + ["--traceback"] * args.traceback, args.host, args.port)
+        with _StopOnSignals(stop):
+            reloader.run(stop)
+        return 0
+    handler = load_handler(args.app)
+    sock = None if args.fd is None else socket.socket(fileno=args.fd)
+    try:
+        server = LocalServer(handler, SOURCES[args.source], args.host, args.port, sock=sock)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    print(
+        f"lambda-asgi: serving {args.app} as {args.source} on {server.url} (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    with _StopOnSignals(stop):
+        server.serve(stop)
+    return 0
+
+
+class _StopOnSignals:
+    """SIGTERM and Ctrl-C end serving cleanly (the lifespan shutdown then runs at exit)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.previous: Any = None
+
+    def __enter__(self) -> None:
+        self.previous = signal.signal(signal.SIGTERM, lambda signum, frame: self.stop.set())
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
+        signal.signal(signal.SIGTERM, self.previous)
+        return kind is KeyboardInterrupt

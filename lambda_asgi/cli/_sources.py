@@ -91,7 +91,9 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-H", "--header", action="append", metavar="'NAME: VALUE'", help="header (repeatable)"
     )
-    group.add_argument("-b", "--cookie", action="append", metavar="NAME=VALUE", help="(repeatable)")
+    group.add_argument(
+        "-b", "--cookie", action="append", metavar="NAME=VALUE", help="cookie (repeatable)"
+    )
     body = group.add_mutually_exclusive_group()
     body.add_argument("-d", "--body", help="request body, as text")
     body.add_argument("--body-file", metavar="FILE", help="request body read from FILE (- stdin)")

@@ -9,13 +9,10 @@ like one Lambda execution environment, and so always on the same thread as the A
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import queue
-import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,9 +21,9 @@ from typing import Any
 
 from .. import __version__
 from ..testing import FakeContext
-from ._app import CliError, Handler, load_handler
+from ._app import Handler
 from ._http import HttpResponse, answer, bad_gateway
-from ._sources import DEFAULT_SOURCE, SOURCES, CliSource
+from ._sources import CliSource
 
 logger = logging.getLogger("lambda_asgi.cli")
 
@@ -254,69 +251,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         logger.warning("%s: %s", self.client_address[0], format % args)
-
-
-def add_parser(commands: Any, layout: dict[str, Any]) -> None:
-    """Add ``serve`` to the ``lambda-asgi`` subcommands."""
-    parser = commands.add_parser(
-        "serve",
-        help="serve APP over HTTP the way a front door calls it",
-        description="A local HTTP server: each request becomes SOURCE's event, the handler "
-        "runs, and its result goes back as SOURCE would send it. One access-log line per "
-        "request on stderr.",
-        **layout,
-    )
-    parser.add_argument("app", metavar="APP", help="module:attribute, as for invoke")
-    parser.add_argument(
-        "--source", choices=SOURCES, default=DEFAULT_SOURCE, help="front door (%(default)s)"
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (%(default)s)")
-    parser.add_argument(
-        "--port", type=int, default=3000, help="port (%(default)s); 0 picks a free one"
-    )
-    parser.add_argument(
-        "--reload", action="store_true", help="restart when a .py file under the cwd changes"
-    )
-    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the reloader's socket
-    parser.set_defaults(run=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """The ``serve`` command: serve until Ctrl-C or SIGTERM."""
-    stop = threading.Event()
-    if args.reload:
-        from ._reload import Reloader
-
-        reloader = Reloader(["serve", args.app, "--source", args.source], args.host, args.port)
-        with _StopOnSignals(stop):
-            reloader.run(stop)
-        return 0
-    handler = load_handler(args.app)
-    sock = None if args.fd is None else socket.socket(fileno=args.fd)
-    try:
-        server = LocalServer(handler, SOURCES[args.source], args.host, args.port, sock=sock)
-    except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
-    print(
-        f"lambda-asgi: serving {args.app} as {args.source} on {server.url} (Ctrl-C to stop)",
-        file=sys.stderr,
-        flush=True,
-    )
-    with _StopOnSignals(stop):
-        server.serve(stop)
-    return 0
-
-
-class _StopOnSignals:
-    """SIGTERM and Ctrl-C end the loop cleanly (lifespan shutdown then runs at exit)."""
-
-    def __init__(self, stop: threading.Event) -> None:
-        self.stop = stop
-        self.previous: Any = None
-
-    def __enter__(self) -> None:
-        self.previous = signal.signal(signal.SIGTERM, lambda signum, frame: self.stop.set())
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        signal.signal(signal.SIGTERM, self.previous)
-        return kind is KeyboardInterrupt
