@@ -350,6 +350,31 @@ def test_event_defaults_to_a_get_of_the_root(capsys: pytest.CaptureFixture[str])
     assert (status, json.loads(out)) == (0, rest_event())
 
 
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader went away (``lambda-asgi event rest | head -1``)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with open(tmp_path / "stdout", "w") as file:
+        monkeypatch.setattr(sys, "stdout", ClosedPipe(file.fileno()))
+        assert main(["event", "rest"]) == 1
+        # stdout now leads to /dev/null: what is written later is dropped, not an error
+        os.write(file.fileno(), b"dropped")
+    assert ((tmp_path / "stdout").read_text(), capsys.readouterr().err) == ("", "")
+
+
 # -- help and version --------------------------------------------------------------------
 
 

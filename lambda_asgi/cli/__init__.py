@@ -2,9 +2,9 @@
 
 ``invoke`` runs one invocation in this process and prints the Lambda result as JSON on stdout
 (logs and the app's prints go to stderr, so stdout pipes into ``jq``); ``event`` prints the
-event a front door would send; ``serve`` runs a local HTTP server
-(:mod:`lambda_asgi.cli.serve`) that turns each request into that front door's event. Mistakes in the command line, the
-event file or the APP argument are one line on stderr and exit status 2, never a traceback.
+event a front door would send; ``serve`` runs a local HTTP server (:mod:`.serve`) that turns
+each request into that front door's event. Mistakes in the command line, the event file or
+the APP argument are one line on stderr and exit status 2, never a traceback.
 
 Imported only by the console script: ``import lambda_asgi`` never loads it.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -59,12 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with _stderr_logging():
         try:
-            return int(args.run(args))
+            status = int(args.run(args))
+            sys.stdout.flush()
+            return status
         except CliError as exc:
             if args.traceback:
                 traceback.print_exc()
             print(f"lambda-asgi: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader went away (`| head`): point stdout at /dev/null, as the Python docs
+            # advise, so that the flush at exit does not fail a second time.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return EXIT_INVOCATION_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
