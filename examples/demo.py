@@ -1,12 +1,15 @@
-"""Serve the example app through the Lambda path and print what each front door gets back.
+"""Serve an example app through the Lambda path and print what each front door gets back.
 
-Run with ``scripts/demo`` (or ``python -m examples.demo``). Each request is turned into the
-event API Gateway, a Function URL or an ALB would send, handed to ``examples.app.handler``
-exactly as Lambda's Python runtime would call it, and the result dictionary is printed.
+Run with ``scripts/demo`` (or ``python -m examples.demo``) for the FastAPI example, or name
+another: ``python -m examples.demo django`` (one of ``EXAMPLES``). Each request is turned into
+the event API Gateway, a Function URL or an ALB would send, handed to the example's
+``handler`` exactly as Lambda's Python runtime would call it, and the result is printed.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -20,8 +23,14 @@ from lambda_asgi.testing import (
     rest_event,
 )
 
-from .app import handler
-
+EXAMPLES = {
+    "fastapi": "examples.app",
+    "starlette": "examples.starlette_app",
+    "django": "examples.django_app",
+    "litestar": "examples.litestar_app",
+    "quart": "examples.quart_app",
+    "falcon": "examples.falcon_app",
+}
 EventBuilder = Callable[..., dict[str, Any]]
 
 REQUESTS: list[tuple[str, EventBuilder, dict[str, Any]]] = [
@@ -53,7 +62,9 @@ REQUESTS: list[tuple[str, EventBuilder, dict[str, Any]]] = [
 ]
 
 
-def main(out: Any = sys.stdout) -> list[Mapping[str, Any]]:
+def main(out: Any = sys.stdout, example: str = "fastapi") -> list[Mapping[str, Any]]:
+    # Imported here: importing an example starts its app (the Lambda init phase).
+    handler = importlib.import_module(EXAMPLES[example]).handler
     results = []
     for title, build, request in REQUESTS:
         event = build(**request)
@@ -65,4 +76,6 @@ def main(out: Any = sys.stdout) -> list[Mapping[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(prog="python -m examples.demo", description=__doc__)
+    parser.add_argument("example", nargs="?", default="fastapi", choices=sorted(EXAMPLES))
+    main(example=parser.parse_args().example)
