@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -189,6 +190,7 @@ class RuntimeEmulator:
         self.handler = handler
         env = {
             "AWS_LAMBDA_RUNTIME_API": self.address,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
             "_HANDLER": handler,
             "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

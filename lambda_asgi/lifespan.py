@@ -165,16 +165,23 @@ def register(lifespan: Lifespan, loop: asyncio.AbstractEventLoop) -> None:
         signal.signal(signal.SIGTERM, _sigterm_handler(previous))
 
 
+# Held while shutting down: the SIGTERM handler and lambda_asgi.runtime's SIGTERM watcher
+# thread may both get here, and the second must wait for the first to finish, not skip it.
+_shutting_down = threading.RLock()
+
+
 def shutdown_all() -> None:
-    """Shut down every started lifespan whose loop is idle; safe to call repeatedly."""
-    while _pending:
-        lifespan, loop = _pending.pop()
-        if not lifespan.running or loop.is_closed():
-            continue
-        if loop.is_running():
-            logger.warning("lifespan shutdown skipped: the event loop is busy with a request")
-            continue
-        loop.run_until_complete(lifespan.shutdown())
+    """Shut down every started lifespan whose loop is idle; safe to call repeatedly, from any
+    thread (a call waits for one already running)."""
+    with _shutting_down:
+        while _pending:
+            lifespan, loop = _pending.pop()
+            if not lifespan.running or loop.is_closed():
+                continue
+            if loop.is_running():
+                logger.warning("lifespan shutdown skipped: the event loop is busy with a request")
+                continue
+            loop.run_until_complete(lifespan.shutdown())
 
 
 def _sigterm_handler(previous: Any) -> Any:

@@ -416,6 +416,7 @@ class TestInit:
             env = emulator.environ("app.handler", task_root="/var/task")
             assert env == {
                 "AWS_LAMBDA_RUNTIME_API": emulator.address,
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python{}.{}".format(*sys.version_info),
                 "_HANDLER": "app.handler",
                 "AWS_LAMBDA_FUNCTION_NAME": "function",
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -15,6 +15,9 @@ import asyncio
 import json
 import logging
 import os
+import signal
+import socket
+import sys
 import threading
 
 from ..exceptions import RuntimeAPIError
@@ -31,10 +34,20 @@ _lock = threading.Lock()
 _identifier: str | None = None
 
 
-def ensure_registered(address: str | None = None) -> str | None:
+# awslambdaric waits for the next event in a thread (leaving the main thread free to run
+# Python signal handlers) only on these runtimes; elsewhere its main thread blocks in C.
+_THREAD_POLLING = {f"AWS_Lambda_python3.{minor}" for minor in range(12, 16)}
+
+
+def ensure_registered(address: str | None = None, *, native: bool = False) -> str | None:
     """Register the internal extension once; return its identifier, or None when there is no
     Runtime API (not on Lambda) or registration failed (logged: the function still works, it
-    just gets no SIGTERM)."""
+    just gets no SIGTERM).
+
+    ``native`` is for the custom runtime, which handles SIGTERM on its own event loop. Under
+    the managed runtime, where a Python SIGTERM handler may never get to run (see
+    ``_watch_sigterm``), a watcher thread runs the lifespan shutdown instead.
+    """
     global _identifier
     address = address or os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
@@ -42,7 +55,45 @@ def ensure_registered(address: str | None = None) -> str | None:
     with _lock:
         if _identifier is None:
             _identifier = _register(address)
+            blocking = os.environ.get("AWS_EXECUTION_ENV") not in _THREAD_POLLING
+            if _identifier is not None and not native and blocking:
+                _watch_sigterm()
         return _identifier
+
+
+def _watch_sigterm() -> None:
+    """Run the lifespan shutdown at SIGTERM from a thread, for a main thread blocked in C.
+
+    awslambdaric's main thread waits for the next event inside a C call that does not return
+    for signals, so the SIGTERM handler (lambda_asgi.lifespan's) would only run after the
+    SIGKILL. Its C half still writes the signal number to the wakeup fd, which this thread
+    watches: it runs the shutdown, then ends the process as SIGTERM would have.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if not callable(signal.getsignal(signal.SIGTERM)):
+        return  # no Python handler: SIGTERM simply ends the process, nothing to run
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    if signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False) != -1:
+        signal.set_wakeup_fd(-1)  # somebody else's wakeup fd (an event loop's): keep theirs
+        reader.close()
+        writer.close()
+        return
+
+    def watch() -> None:
+        _keep = writer  # the wakeup fd must stay open for as long as we watch  # noqa: F841
+        while signal.SIGTERM not in reader.recv(64):
+            pass
+        from .. import lifespan
+
+        lifespan.shutdown_all()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=watch, name=f"{NAME}-sigterm", daemon=True).start()
 
 
 def _register(address: str) -> str | None:

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = event_loop()
     connection = Connection(address)
     if os.environ.get("LAMBDA_ASGI_GRACEFUL_SHUTDOWN", "on").lower() not in ("off", "0", "false"):
-        extension.ensure_registered(address)
+        extension.ensure_registered(address, native=True)
     try:
         adapter = load_handler(args[0] if args else os.environ.get("_HANDLER", ""))
         concurrency = _concurrency()
