@@ -12,7 +12,8 @@ kept as ``raw_path``. When the path carries the query (``/todos?order-id=1``), t
 the client's own bytes and is used verbatim; otherwise the query is rebuilt from the parameter
 map, whose values are taken as still encoded, as ALB sends them (decoding them here as well
 would decode twice). The only client address is the rightmost ``x-forwarded-for`` entry, the
-one Lattice appended.
+one Lattice appended. The events name no listener protocol: the scheme is ``https`` unless an
+``x-forwarded-proto`` header says otherwise, the server is the ``Host`` header.
 
 The answer is ``{statusCode, headers, body, isBase64Encoded}`` with one string per header
 name: repeats are comma-joined. Lattice documents no multi-value or cookie field for Lambda
