@@ -188,12 +188,10 @@ def test_a_crashing_custom_source_is_a_malformed_event(
     adapter = make_adapter(RecordingApp(), sources=[TASK])
     result = adapter({"httpRequest": {"path": "/x", "headers": ["not", "a", "dict"]}}, context)
     assert (result["status"], result["body"]) == (400, "Bad Request: malformed event")
-    assert (
-        caplog.records[-1]
-        .getMessage()
-        .startswith(
-            "malformed step_functions event, answering 400 without calling the app: AttributeError: "
-        )
+    message = caplog.records[-1].getMessage()
+    assert message == (
+        "malformed step_functions event, answering 400 without calling the app: AttributeError: "
+        f"'list' object has no attribute 'items' (aws_request_id={context.aws_request_id})"
     )
 
 
