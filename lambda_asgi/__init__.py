@@ -1,7 +1,7 @@
 """lambda_asgi: run ASGI applications on AWS Lambda.
 
 ``handler = Adapter(app)`` serves any ASGI 3 app behind API Gateway (REST and HTTP APIs),
-Lambda Function URLs and Application Load Balancers.
+Lambda Function URLs, Application Load Balancers, Lambda@Edge and VPC Lattice.
 """
 
 from __future__ import annotations
