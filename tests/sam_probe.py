@@ -3,8 +3,8 @@
 Runs under ``.venv-sam/bin/python`` (the SAM CLI is not installed in the test venv; it pins
 other versions of pydantic and friends), called by tests/test_sam.py:
 
-``sam_probe.py env BUILT_TEMPLATE LOGICAL_ID``
-    the environment ``sam local invoke`` gives the function's container: the function is read
+``sam_probe.py env BUILT_TEMPLATE LOGICAL_ID...``
+    for each function, the environment ``sam local invoke`` gives its container: it is read
     as sam reads it (SamFunctionProvider over the built template) and its variables resolved by
     sam's EnvironmentVariables, with the placeholder credentials sam uses when it finds none,
     so no AWS account, credentials or network are involved.
@@ -49,7 +49,8 @@ def parsed_template(template: str) -> Any:
 
 def main(command: str, *args: str) -> None:
     if command == "env":
-        answer = function_env(*args)
+        template, *functions = args
+        answer = {logical_id: function_env(template, logical_id) for logical_id in functions}
     elif command == "template":
         answer = parsed_template(*args)
     else:
