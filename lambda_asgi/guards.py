@@ -3,10 +3,12 @@
 **Result size.** A result over the front door's limit (6 MB for a synchronous invoke, 1 MB for
 ALB, 40 KB / 1 MB for Lambda@Edge) makes Lambda or the front door answer an opaque 502. What
 counts is the serialized JSON, base64 inflation and escaping included, so that is what we
-measure, as the Python runtime's encoder would write it with ASCII escapes (never less than the
-real size). Measuring costs a full ``json.dumps`` only for results that could come near the
-limit: below it, a bound computed from lengths alone (every character escaped at its worst)
-already proves the result fits.
+measure, as the Python runtime's encoder writes it: with ASCII escapes (``\\u00e9``), except in
+the managed Python 3.12+ runtimes, which write UTF-8. Measuring costs a full ``json.dumps`` only
+for results that could come near the limit: below it, a bound computed from lengths alone
+(every character escaped at its worst) already proves the result fits, and a base64 body, which
+needs no escaping, counts exactly its length. The bound holds only for the results the
+built-in sources build from the response headers and body; any other result is measured.
 
 **Deadline.** :func:`deadline_guard` runs the request coroutine in place, so an app that never
 suspends (most answer without waiting on anything) pays nothing: only when the app first waits
@@ -17,6 +19,7 @@ Lambda's deadline.
 from __future__ import annotations
 
 import asyncio
+import os
 import types
 from collections.abc import Callable, Coroutine, Generator
 from itertools import chain
@@ -37,37 +40,66 @@ _PER_HEADER = 64
 _FIXED = 512
 
 
+def runtime_writes_utf8() -> bool:
+    """Whether the Lambda runtime serializes results as UTF-8 rather than with ASCII escapes.
+
+    The managed runtimes from Python 3.12 on (``AWS_EXECUTION_ENV=AWS_Lambda_python3.12``)
+    encode with ``ensure_ascii=False``; older ones, and custom runtimes, escape.
+    """
+    runtime = os.environ.get("AWS_EXECUTION_ENV", "")
+    prefix = "AWS_Lambda_python3."
+    if not runtime.startswith(prefix):
+        return False
+    minor = runtime[len(prefix) :]
+    return minor.isdigit() and int(minor) >= 12
+
+
 def result_size(result: Any) -> int:
-    """Bytes of ``json.dumps(result)`` with ASCII escapes."""
+    """Bytes of the serialized result, as the Lambda runtime writes it.
+
+    What ``json`` cannot encode is counted as its ``str()``: the runtime writes a ``Decimal``
+    as its digits, and fails on anything else with an error of its own.
+    """
     import json
 
-    return len(json.dumps(result))
+    if runtime_writes_utf8():
+        text = json.dumps(result, ensure_ascii=False, default=str)
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(json.dumps(result, default=str))
 
 
-def oversize(result: Any, headers: Headers, limit: int) -> int | None:
+def oversize(result: Any, headers: Headers | None, limit: int) -> int | None:
     """The size of the serialized result if it exceeds ``limit``, else ``None``.
 
-    ``headers`` are the response headers the result was built from; the result holds nothing
-    else of variable length except the body.
+    ``headers`` are the response headers a built-in source built the result from: the result
+    then holds nothing else of variable length except the body. ``None`` for any other
+    result (a custom source's, or the app's answer to a non-HTTP event), which is measured.
     """
-    body = result.get("body") if type(result) is dict else None
-    if type(body) is str:
-        worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
-    elif body is None and type(result) is dict:
+    if headers is not None and type(result) is dict:
+        bound = _bound(result, headers)
+        if bound is not None and bound <= limit:
+            return None
+    size = result_size(result)
+    return size if size > limit else None
+
+
+def _bound(result: dict[str, Any], headers: Headers) -> int | None:
+    """An upper bound of the serialized size from lengths alone, if the body allows one."""
+    body = result.get("body")
+    if body is None:
         worst = 0
-    else:  # a non-HTTP result: measure it
-        size = result_size(result)
-        return size if size > limit else None
-    if (
+    elif type(body) is not str:
+        return None
+    elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
+        worst = len(body) + 2  # the base64 alphabet needs no escaping: just the quotes
+    else:
+        worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
+    return (
         worst
         + _FIXED
         + len(headers) * _PER_HEADER
         + 2 * _ANY_WORST * sum(map(len, chain.from_iterable(headers)))
-        <= limit
-    ):
-        return None
-    size = result_size(result)
-    return size if size > limit else None
+    )
 
 
 @types.coroutine

@@ -142,4 +142,7 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     return result
 
 
-ALB = Source("alb", is_alb, to_scope, to_response)
+RESPONSE_LIMIT = 1024 * 1024
+"""ALB takes at most 1 MB of response JSON from a Lambda target (6 MB elsewhere)."""
+
+ALB = Source("alb", is_alb, to_scope, to_response, response_limit=RESPONSE_LIMIT)
