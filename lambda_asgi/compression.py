@@ -94,6 +94,8 @@ class Compression:
                         weight = float(value)
                     except ValueError:
                         weight = 0.0
+                    if not 0.0 <= weight <= 1.0:  # also NaN: a malformed q refuses
+                        weight = 0.0
             if coding:
                 weights[coding] = max(weight, weights.get(coding, 0.0))
         best: str | None = None
