@@ -1,0 +1,512 @@
+"""The deadline guard: a request still running ``timeout_margin`` seconds before Lambda's
+deadline is cancelled and answered 504, and the Adapter serves the next invocation as usual.
+
+Deadlines here are tiny (``FakeContext(timeout_ms=60)`` with a 50 ms margin leaves the app
+about 10 ms), so each test takes well under 0.1 s; an app that "hangs" sleeps for seconds,
+which the guard cuts short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import sys
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from lambda_asgi import Adapter
+from lambda_asgi._types import Receive, Scope, Send
+from lambda_asgi.adapter import event_loop
+from lambda_asgi.guards import deadline_guard
+from lambda_asgi.testing import FakeContext, http_api_event, rest_event
+from tests.conftest import AdapterFactory
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
+REQUEST_ID = FakeContext().aws_request_id
+HANG = 5.0  # seconds an app that hangs would sleep: the guard must cut it short
+GATEWAY_TIMEOUT = {
+    "statusCode": 504,
+    "headers": {"content-type": TEXT_PLAIN, "content-length": "15"},
+    "cookies": [],
+    "body": "Gateway Timeout",
+    "isBase64Encoded": False,
+}
+
+
+def ok(text: str) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"content-length": str(len(text)), "content-type": TEXT_PLAIN},
+        "cookies": [],
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def deadline_log(records: list[tuple[str, int, str]], route: str, margin_ms: int) -> int:
+    """The elapsed milliseconds of the one deadline log line, checked word for word."""
+    assert len(records) == 1, records
+    name, level, message = records[0]
+    assert (name, level) == ("lambda_asgi", logging.ERROR)
+    pattern = r"request still running (\d+) ms after it started, " + re.escape(
+        f"{margin_ms} ms before the Lambda deadline: cancelled it and answered 504 "
+        f"({route}, aws_request_id={REQUEST_ID})"
+    )
+    match = re.fullmatch(pattern, message)
+    assert match is not None, message
+    return int(match.group(1))
+
+
+class Pool:
+    """Stands in for a connection pool made at startup."""
+
+    def __init__(self) -> None:
+        self.name = "pool-1"
+        self.served = 0
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    yield {"pool": Pool()}
+
+
+async def slow(request: Request) -> PlainTextResponse:
+    await asyncio.sleep(HANG)
+    return PlainTextResponse("too late")
+
+
+async def quick(request: Request) -> PlainTextResponse:
+    await asyncio.sleep(0)
+    pool: Pool = request.state.pool
+    pool.served += 1
+    return PlainTextResponse(f"{pool.name} served {pool.served}")
+
+
+async def stubborn(request: Request) -> PlainTextResponse:
+    """Catches the cancellation and answers anyway."""
+    try:
+        await asyncio.sleep(HANG)
+    except asyncio.CancelledError:
+        return PlainTextResponse("answered anyway")
+    return PlainTextResponse("too late")
+
+
+STARLETTE_APP = Starlette(
+    routes=[Route("/slow", slow), Route("/quick", quick), Route("/stubborn", stubborn)],
+    lifespan=lifespan,
+)
+
+
+@pytest.fixture
+def adapter(make_adapter: AdapterFactory) -> Adapter:
+    return make_adapter(STARLETTE_APP, timeout_margin=0.05)
+
+
+@pytest.fixture
+def timers(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.TimerHandle]:
+    """The deadline timers set on the Adapter's loop (not the app's own sleeps)."""
+    loop = event_loop()
+    armed: list[asyncio.TimerHandle] = []
+    call_later = loop.call_later
+
+    def spy(delay: float, callback: Callable[..., object], *args: Any) -> asyncio.TimerHandle:
+        handle = call_later(delay, callback, *args)
+        if "_run_guarded" in getattr(callback, "__qualname__", ""):
+            armed.append(handle)
+        return handle
+
+    monkeypatch.setattr(loop, "call_later", spy)
+    return armed
+
+
+def test_hanging_request_answers_504(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture, timers: list[asyncio.TimerHandle]
+) -> None:
+    result = adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60))
+    assert result == GATEWAY_TIMEOUT
+    elapsed = deadline_log(caplog.record_tuples, "GET /slow", 50)
+    assert elapsed < HANG * 1000
+    assert len(timers) == 1
+
+
+def test_next_invocation_works_and_sees_the_lifespan_state(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    caplog.clear()
+    assert adapter(http_api_event(path="/quick"), FakeContext(timeout_ms=60)) == ok(
+        "pool-1 served 1"
+    )
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    assert adapter(http_api_event(path="/quick"), FakeContext()) == ok("pool-1 served 2")
+    deadline_log(caplog.record_tuples, "GET /slow", 50)
+    assert adapter.state["pool"].served == 2
+
+
+def test_route_names_the_rest_stage(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = make_adapter(STARLETTE_APP, timeout_margin=0.05, base_path="/api")
+    event = rest_event(path="/slow", domain_name="shop.example.com", base_path="/api")
+    result = adapter(event, FakeContext(timeout_ms=60))
+    assert result == {
+        "statusCode": 504,
+        "headers": {"content-type": TEXT_PLAIN, "content-length": "15"},
+        "multiValueHeaders": {},
+        "body": "Gateway Timeout",
+        "isBase64Encoded": False,
+    }
+    deadline_log(caplog.record_tuples, "GET /api/slow", 50)
+
+
+async def instant_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers without ever suspending, as most apps do."""
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"at once"})
+
+
+def test_app_that_never_suspends_arms_no_timer(
+    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+) -> None:
+    adapter = make_adapter(instant_app, lifespan="off", timeout_margin=0.05)
+    result = adapter(http_api_event(), FakeContext(timeout_ms=60))
+    assert result == {
+        "statusCode": 200,
+        "headers": {},
+        "cookies": [],
+        "body": "YXQgb25jZQ==",
+        "isBase64Encoded": True,
+    }
+    assert timers == []
+
+
+def test_app_that_finishes_in_time_leaves_no_timer(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture, timers: list[asyncio.TimerHandle]
+) -> None:
+    assert adapter(http_api_event(path="/quick"), FakeContext()) == ok("pool-1 served 1")
+    assert len(timers) == 1
+    assert timers[0].cancelled()
+    # 30 s minus the margin, give or take the time the request took.
+    assert 29.0 < timers[0].when() - event_loop().time() <= 29.95
+    assert caplog.record_tuples == []
+
+
+class BareContext:
+    """A context object without ``get_remaining_time_in_millis`` (a hand-made test double)."""
+
+    aws_request_id = REQUEST_ID
+    function_name = "f"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+
+
+async def brief(request: Request) -> PlainTextResponse:
+    await asyncio.sleep(0.02)
+    return PlainTextResponse("done")
+
+
+BRIEF_APP = Starlette(routes=[Route("/brief", brief)])
+
+
+def test_context_without_remaining_time_disables_the_guard(
+    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+) -> None:
+    adapter = make_adapter(BRIEF_APP, timeout_margin=0.05)
+    assert adapter(http_api_event(path="/brief"), BareContext()) == ok("done")  # type: ignore[arg-type]
+    assert timers == []
+
+
+def test_timeout_margin_none_disables_the_guard(
+    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+) -> None:
+    adapter = make_adapter(BRIEF_APP, timeout_margin=None)
+    # 20 ms of work in a 10 ms budget: without the guard it simply runs to the end.
+    assert adapter(http_api_event(path="/brief"), FakeContext(timeout_ms=10)) == ok("done")
+    assert timers == []
+
+
+def test_deadline_already_passed(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=0)) == GATEWAY_TIMEOUT
+    elapsed = deadline_log(caplog.record_tuples, "GET /slow", 50)
+    assert elapsed < HANG * 1000
+
+
+def test_app_that_catches_the_cancellation_answers(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Its answer is what it sent: the guard only reports a request that ended cancelled.
+    result = adapter(http_api_event(path="/stubborn"), FakeContext(timeout_ms=60))
+    assert result == ok("answered anyway")
+    assert caplog.record_tuples == []
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/slow", GATEWAY_TIMEOUT), ("/stubborn", ok("answered anyway"))],
+)
+def test_async_handle_leaves_the_callers_task_uncancelled(
+    adapter: Adapter, path: str, expected: dict[str, Any]
+) -> None:
+    async def main() -> tuple[Any, int, bool]:
+        result = await adapter.handle(http_api_event(path=path), FakeContext(timeout_ms=60))
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = 0
+        if sys.version_info >= (3, 11):
+            cancelling = task.cancelling()
+        await asyncio.sleep(0)  # the caller's task carries on: no cancellation is pending
+        return result, cancelling, task.cancelled()
+
+    assert asyncio.run(main()) == (expected, 0, False)
+
+
+def test_external_cancellation_is_not_a_timeout(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        handling = asyncio.ensure_future(
+            adapter.handle(http_api_event(path="/slow"), FakeContext())
+        )
+        await asyncio.sleep(0.01)
+        handling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handling
+
+    asyncio.run(main())
+    assert caplog.record_tuples == []
+
+
+async def streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Starts its response, sends part of the body, then hangs."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"first part", "more_body": True})
+    await asyncio.sleep(HANG)
+    await send({"type": "http.response.body", "body": b"never sent"})
+
+
+def test_streaming_app_cancelled_after_its_start(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Buffered: nothing reached the client yet, so it gets the 504, not half a body.
+    adapter = make_adapter(streaming_app, lifespan="off", timeout_margin=0.05)
+    result = adapter(http_api_event(path="/stream"), FakeContext(timeout_ms=60))
+    assert result == GATEWAY_TIMEOUT
+    deadline_log(caplog.record_tuples, "GET /stream", 50)
+
+
+class SpawningApp:
+    """``/await``: awaits a task it spawned; ``/forget``: spawns one and does not wait for
+    it; ``/later``: a quick request, during which a forgotten task can run on."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+        self.finished: list[str] = []
+
+    async def work(self, name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.finished.append(name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path == "/await":
+            self.tasks.append(asyncio.create_task(self.work("awaited", HANG)))
+            await self.tasks[-1]
+        elif path == "/forget":
+            self.tasks.append(asyncio.create_task(self.work("forgotten", 0.02)))
+            await asyncio.sleep(HANG)
+        else:
+            await asyncio.sleep(0.05)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_task_the_request_awaits_is_cancelled_with_it(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = SpawningApp()
+    adapter = make_adapter(app, lifespan="off", timeout_margin=0.05)
+    assert adapter(http_api_event(path="/await"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    assert app.tasks[0].cancelled()
+    assert app.finished == []
+
+
+def test_task_the_request_left_running_carries_on(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Like any background task, it runs on whenever the loop runs: during later invocations.
+    app = SpawningApp()
+    adapter = make_adapter(app, lifespan="off", timeout_margin=0.05)
+    assert adapter(http_api_event(path="/forget"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    assert not app.tasks[0].done()
+    no_content = {
+        "statusCode": 204,
+        "headers": {},
+        "cookies": [],
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    assert adapter(http_api_event(path="/later"), FakeContext()) == no_content
+    assert app.tasks[0].done()
+    assert app.finished == ["forgotten"]
+
+
+class Suspend:
+    """Suspends once, handing ``value`` to whoever drives the coroutine; returns what it is
+    sent back."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[object, object, object]:
+        sent = yield self.value
+        return sent
+
+
+class TestDeadlineGuard:
+    """The guard driven by hand, as the Task drives it: send, throw, close."""
+
+    @pytest.fixture
+    def loop(self) -> Generator[asyncio.AbstractEventLoop, None, None]:
+        loop = asyncio.new_event_loop()
+        yield loop
+        loop.close()
+
+    @pytest.fixture
+    def armed(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.TimerHandle]:
+        return []
+
+    def arm(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> Callable[[], asyncio.TimerHandle]:
+        def arm() -> asyncio.TimerHandle:
+            armed.append(loop.call_later(100, lambda: None))
+            return armed[-1]
+
+        return arm
+
+    def test_coroutine_done_at_the_first_step_arms_nothing(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def immediate() -> str:
+            return "done"
+
+        guard = deadline_guard(immediate(), self.arm(loop, armed))
+        with pytest.raises(StopIteration) as stop:
+            guard.send(None)
+        assert stop.value.value == "done"
+        assert armed == []
+
+    def test_exception_at_the_first_step_arms_nothing(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def broken() -> str:
+            raise LookupError("first step")
+
+        guard = deadline_guard(broken(), self.arm(loop, armed))
+        with pytest.raises(LookupError, match="first step"):
+            guard.send(None)
+        assert armed == []
+
+    def test_send_passes_values_both_ways(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def twice() -> tuple[object, object]:
+            return await Suspend("a"), await Suspend("b")
+
+        guard = deadline_guard(twice(), self.arm(loop, armed))
+        assert guard.send(None) == "a"
+        assert len(armed) == 1 and not armed[0].cancelled()
+        assert guard.send("x") == "b"
+        with pytest.raises(StopIteration) as stop:
+            guard.send("y")
+        assert stop.value.value == ("x", "y")
+        assert len(armed) == 1 and armed[0].cancelled()
+
+    def test_thrown_exception_reaches_the_coroutine(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def recovers() -> object:
+            try:
+                await Suspend("a")
+            except ValueError as exc:
+                return await Suspend(f"recovered from {exc}")
+            return "not thrown"
+
+        guard = deadline_guard(recovers(), self.arm(loop, armed))
+        assert guard.send(None) == "a"
+        assert guard.throw(ValueError("boom")) == "recovered from boom"
+        with pytest.raises(StopIteration) as stop:
+            guard.send("z")
+        assert stop.value.value == "z"
+        assert armed[0].cancelled()
+
+    def test_thrown_exception_the_coroutine_answers(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def answers() -> str:
+            try:
+                await Suspend("a")
+            except asyncio.CancelledError:
+                return "answered anyway"
+            return "not thrown"
+
+        guard = deadline_guard(answers(), self.arm(loop, armed))
+        assert guard.send(None) == "a"
+        with pytest.raises(StopIteration) as stop:
+            guard.throw(asyncio.CancelledError())
+        assert stop.value.value == "answered anyway"
+        assert armed[0].cancelled()
+
+    def test_thrown_exception_passes_through(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        async def waits() -> None:
+            await Suspend("a")
+
+        guard = deadline_guard(waits(), self.arm(loop, armed))
+        assert guard.send(None) == "a"
+        with pytest.raises(asyncio.CancelledError):
+            guard.throw(asyncio.CancelledError())
+        assert armed[0].cancelled()
+
+    def test_close_closes_the_coroutine(
+        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
+    ) -> None:
+        cleaned: list[str] = []
+
+        async def holds() -> None:
+            try:
+                await Suspend("a")
+            finally:
+                cleaned.append("closed")
+
+        coro = holds()
+        guard = deadline_guard(coro, self.arm(loop, armed))
+        assert guard.send(None) == "a"
+        guard.close()
+        assert cleaned == ["closed"]
+        assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+        assert armed[0].cancelled()
+
+    def test_no_timer(self) -> None:
+        async def once() -> object:
+            return await Suspend("a")
+
+        guard = deadline_guard(once(), lambda: None)
+        assert guard.send(None) == "a"
+        with pytest.raises(StopIteration) as stop:
+            guard.send("b")
+        assert stop.value.value == "b"
