@@ -8,6 +8,7 @@ import pytest
 
 from lambda_asgi import Adapter, ConfigurationError, LambdaAsgiError
 from lambda_asgi._model import Config
+from lambda_asgi.testing import FakeContext, http_api_event
 from tests.apps import RecordingApp
 from tests.conftest import AdapterFactory
 
@@ -102,3 +103,150 @@ def test_lifespan_modes_are_accepted(make_adapter: AdapterFactory, lifespan: Any
     app = RecordingApp(state={"ready": True})
     adapter = make_adapter(app, lifespan=lifespan)
     assert adapter.state == ({} if lifespan == "off" else {"ready": True})
+
+
+class _NotASource:
+    def __repr__(self) -> str:
+        return "NotASource()"
+
+
+class _Nameless:
+    def matches(self, event: Any) -> bool:
+        return False
+
+    def to_scope(self, event: Any, context: Any, config: Any) -> Any:
+        return None
+
+    def to_response(self, response: Any, event: Any, config: Any) -> Any:
+        return None
+
+    def __repr__(self) -> str:
+        return "Nameless()"
+
+
+class _BadLimit(_Nameless):
+    name = "bad-limit"
+    response_limit = "6 MB"
+
+
+_SOURCES_MESSAGE = "sources: NotASource() is not a source: it lacks matches, to_scope, to_response"
+_RANGE = "must be None or a number of seconds from 0 to 900"
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "message"),
+    [
+        (
+            {"exclude_headers": "Server"},
+            "exclude_headers",
+            "exclude_headers: must be a list of header names, not a single string",
+        ),
+        ({"exclude_headers": 42}, "exclude_headers", "exclude_headers: must be a list, got 42"),
+        (
+            {"exclude_headers": ["Server", " "]},
+            "exclude_headers",
+            "exclude_headers: entries must be header names, got ' '",
+        ),
+        (
+            {"exclude_headers": [b"server"]},
+            "exclude_headers",
+            "exclude_headers: entries must be header names, got b'server'",
+        ),
+        (
+            {"exclude_headers": ["Sérver"]},
+            "exclude_headers",
+            "exclude_headers: entries must be header names, got 'Sérver'",
+        ),
+        ({"events_path": 1}, "events_path", "events_path: must be a string, got 1"),
+        ({"events_path": "/"}, "events_path", "events_path: must be a path below /, got '/'"),
+        ({"events_path": ""}, "events_path", "events_path: must be a path below /, got ''"),
+        ({"events_path": "/e?x=1"}, "events_path", "events_path: must be a path, got '/e?x=1'"),
+        ({"sources": "rest"}, "sources", "sources: must be a list of sources"),
+        ({"sources": 5}, "sources", "sources: must be a list, got 5"),
+        ({"sources": [_NotASource()]}, "sources", f"{_SOURCES_MESSAGE} (see Source)"),
+        (
+            {"sources": [_Nameless()]},
+            "sources",
+            "sources: Nameless() is not a source: it lacks a 'name' string (see Source)",
+        ),
+        (
+            {"sources": [_BadLimit()]},
+            "sources",
+            "sources: bad-limit: response_limit must be bytes or a function of the event",
+        ),
+        ({"compression": "yes"}, "compression", "compression: must be True or False, got 'yes'"),
+        ({"compression": 1}, "compression", "compression: must be True or False, got 1"),
+        (
+            {"compression_min_size": -1},
+            "compression_min_size",
+            "compression_min_size: must be a whole number of bytes >= 0, got -1",
+        ),
+        (
+            {"compression_min_size": 1.5},
+            "compression_min_size",
+            "compression_min_size: must be a whole number of bytes >= 0, got 1.5",
+        ),
+        (
+            {"compression_min_size": True},
+            "compression_min_size",
+            "compression_min_size: must be a whole number of bytes >= 0, got True",
+        ),
+        (
+            {"compression_min_size": "1k"},
+            "compression_min_size",
+            "compression_min_size: must be a whole number of bytes >= 0, got '1k'",
+        ),
+        (
+            {"compression_types": "text/html"},
+            "compression_types",
+            "compression_types: must be a list of content types, not a single string",
+        ),
+        (
+            {"compression_types": ["text/html", "html"]},
+            "compression_types",
+            "compression_types: entries must look like 'type/subtype' or 'type/', got 'html'",
+        ),
+        (
+            {"compression_types": 3},
+            "compression_types",
+            "compression_types: must be a list, got 3",
+        ),
+        ({"timeout_margin": -0.1}, "timeout_margin", f"timeout_margin: {_RANGE}, got -0.1"),
+        ({"timeout_margin": 900}, "timeout_margin", f"timeout_margin: {_RANGE}, got 900"),
+        ({"timeout_margin": True}, "timeout_margin", f"timeout_margin: {_RANGE}, got True"),
+        ({"timeout_margin": "0.5"}, "timeout_margin", f"timeout_margin: {_RANGE}, got '0.5'"),
+        (
+            {"timeout_margin": float("nan")},
+            "timeout_margin",
+            f"timeout_margin: {_RANGE}, got nan",
+        ),
+    ],
+)
+def test_invalid_guard_and_routing_options(
+    options: dict[str, Any], option: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Adapter(RecordingApp(), **options)
+    assert raised.value.option == option
+    assert str(raised.value) == message
+
+
+def test_exclude_headers_removes_names_case_insensitively(make_adapter: AdapterFactory) -> None:
+    app = RecordingApp(
+        headers=[
+            (b"Server", b"uvicorn"),
+            (b"content-type", b"text/plain"),
+            (b"X-Powered-By", b"framework"),
+            (b"x-powered-by", b"again"),
+            (b"X-Kept", b"1"),
+        ],
+        body=b"ok",
+    )
+    adapter = make_adapter(app, exclude_headers=["server", " X-POWERED-BY "])
+    assert adapter(http_api_event(), FakeContext()) == {
+        "statusCode": 200,
+        "headers": {"content-type": "text/plain", "X-Kept": "1"},
+        "cookies": [],
+        "body": "ok",
+        "isBase64Encoded": False,
+    }
