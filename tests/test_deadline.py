@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -150,6 +151,44 @@ def test_next_invocation_works_and_sees_the_lifespan_state(
     assert adapter(http_api_event(path="/quick"), FakeContext()) == ok("pool-1 served 2")
     deadline_log(caplog.record_tuples, "GET /slow", 50)
     assert adapter.state["pool"].served == 2
+
+
+def fastapi_app() -> FastAPI:
+    """FastAPI with an ``@app.middleware("http")``, whose anyio task group the cancellation
+    has to cross."""
+    app = FastAPI(lifespan=lifespan)
+
+    @app.middleware("http")
+    async def tag(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        response = await call_next(request)
+        response.headers["x-tagged"] = "1"
+        return response
+
+    @app.get("/slow")
+    async def slow_route() -> dict[str, bool]:
+        await asyncio.sleep(HANG)
+        return {"late": True}
+
+    @app.get("/pool")
+    async def pool_route(request: Request) -> dict[str, str]:
+        return {"pool": request.state.pool.name}
+
+    return app
+
+
+def test_fastapi_with_middleware(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = make_adapter(fastapi_app(), timeout_margin=0.05)
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    deadline_log(caplog.record_tuples, "GET /slow", 50)
+    assert adapter(http_api_event(path="/pool"), FakeContext(timeout_ms=60)) == {
+        "statusCode": 200,
+        "headers": {"content-length": "17", "content-type": "application/json", "x-tagged": "1"},
+        "cookies": [],
+        "body": '{"pool":"pool-1"}',
+        "isBase64Encoded": False,
+    }
 
 
 def test_route_names_the_rest_stage(
