@@ -3,8 +3,8 @@
 Its paths exercise what a runtime must carry: ``/echo`` answers with what it received
 (identical under every runtime), ``/sse`` streams events and waits for the test between the
 first and the rest, ``/big`` streams ``mb`` megabytes, ``/boom`` fails after its first bytes,
-``/context`` reports the Lambda context and trace id, ``/together`` waits until ``n``
-invocations are in flight at once, ``/restored`` tells which SnapStart hooks ran. Lifespan
+``/early`` before any, ``/context`` reports the Lambda context and trace id, ``/together``
+waits until ``n`` invocations are in flight at once, ``/restored`` tells which SnapStart hooks ran. Lifespan
 startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``); shutdown writes
 ``RUNTIME_APP_SHUTDOWN_FILE``.
 """
@@ -132,6 +132,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             in_flight -= 1
         request_id = scope["aws.context"].aws_request_id
         await answer(send, {"together": together, "trace": trace_id.get(), "id": request_id})
+    elif path == "/early":
+        raise ValueError("failed before responding")
     elif path == "/restored":
         await answer(send, {"hooks": hooks})
     else:

@@ -221,6 +221,15 @@ class TestStreaming:
             "multiValueHeaders": {"Set-Cookie": ["stream=1"]},
         }
 
+    def test_a_failure_before_the_first_bytes_is_a_500(self, streaming: Runtime) -> None:
+        result = streaming.invoke(function_url_event(path="/early"))
+        assert (result.status, result.payload) == ("success", b"Internal Server Error")
+        assert result.prelude == {
+            "statusCode": 500,
+            "headers": {"content-type": "text/plain; charset=utf-8", "content-length": "21"},
+            "cookies": [],
+        }
+
     def test_a_small_answer_is_one_prelude_and_body(self, streaming: Runtime) -> None:
         result = streaming.invoke(request(function_url_event))
         assert result.status == "success" and result.streamed
@@ -336,9 +345,11 @@ class TestLifecycle:
         ]
 
     def test_snapstart_checkpoint(self, tmp_path: Path) -> None:
-        with start_runtime(tmp_path, initialization_type="snap-start") as runtime:
+        env = {"LAMBDA_ASGI_GRACEFUL_SHUTDOWN": "off"}
+        with start_runtime(tmp_path, env=env, initialization_type="snap-start") as runtime:
             result = runtime.invoke(function_url_event(path="/restored"))
             calls = runtime.emulator.calls
+            assert runtime.emulator.extensions == []  # graceful shutdown turned off
         assert json.loads(result.json()["body"]) == {"hooks": ["before_snapshot", "after_restore"]}
         assert calls.index("GET /runtime/restore/next") < calls.index(
             "GET /runtime/invocation/next"

@@ -6,5 +6,5 @@ import sys
 
 from .loop import main
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no branch - this module exists to be run
     sys.exit(main())

@@ -82,12 +82,12 @@ class Connection:
             fields["Content-Length"] = str(len(body))
         head = self._head(method, path, fields)
         for attempt in (1, 2):
-            reader, writer = await self._open()
             try:
+                reader, writer = await self._open()
                 writer.writelines((head, body) if body else (head,))
                 await writer.drain()
                 return await self._read_reply(reader)
-            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            except (OSError, asyncio.IncompleteReadError) as exc:
                 self.close()
                 if attempt == 2:
                     raise RuntimeAPIError(f"{method} {path} failed: {exc!r}") from exc
@@ -153,6 +153,6 @@ class ChunkedBody:
         try:
             await self._writer.drain()
             return await self._connection._read_reply(self._reader)
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except (OSError, asyncio.IncompleteReadError) as exc:
             self._connection.close()
             raise RuntimeAPIError(f"the streamed response broke off: {exc!r}") from exc

@@ -12,7 +12,6 @@ lifespan) and by the custom runtime; registered at most once per process.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
@@ -30,6 +29,7 @@ REGISTER = "/2020-01-01/extension/register"
 EVENT_NEXT = "/2020-01-01/extension/event/next"
 REGISTER_TIMEOUT = 2.0
 
+_OFF = ("off", "0", "false")
 _lock = threading.Lock()
 _identifier: str | None = None
 
@@ -44,13 +44,14 @@ def ensure_registered(address: str | None = None, *, native: bool = False) -> st
     Runtime API (not on Lambda) or registration failed (logged: the function still works, it
     just gets no SIGTERM).
 
+    ``LAMBDA_ASGI_GRACEFUL_SHUTDOWN=off`` in the environment turns it off everywhere.
     ``native`` is for the custom runtime, which handles SIGTERM on its own event loop. Under
     the managed runtime, where a Python SIGTERM handler may never get to run (see
     ``_watch_sigterm``), a watcher thread runs the lifespan shutdown instead.
     """
     global _identifier
     address = address or os.environ.get("AWS_LAMBDA_RUNTIME_API")
-    if not address:
+    if not address or os.environ.get("LAMBDA_ASGI_GRACEFUL_SHUTDOWN", "").lower() in _OFF:
         return None
     with _lock:
         if _identifier is None:
@@ -75,14 +76,16 @@ def _watch_sigterm() -> None:
         return  # no Python handler: SIGTERM simply ends the process, nothing to run
     reader, writer = socket.socketpair()
     writer.setblocking(False)
-    if signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False) != -1:
-        signal.set_wakeup_fd(-1)  # somebody else's wakeup fd (an event loop's): keep theirs
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    if previous != -1:  # somebody else's wakeup fd (an event loop's): keep theirs
+        signal.set_wakeup_fd(previous)
         reader.close()
         writer.close()
         return
 
-    def watch() -> None:
-        _keep = writer  # the wakeup fd must stay open for as long as we watch  # noqa: F841
+    def watch() -> None:  # pragma: no cover - ends its process with os._exit, so no coverage
+        # data; tested end to end by test_sigterm_runs_the_lifespan_shutdown[awslambdaric].
+        _keep = writer  # the wakeup fd must stay open for as long as we watch
         while signal.SIGTERM not in reader.recv(64):
             pass
         from .. import lifespan
@@ -110,12 +113,16 @@ def _register(address: str) -> str | None:
                 raise RuntimeAPIError(f"extension register answered {status}: {body[:200]!r}")
             identifier = headers["lambda-extension-identifier"]
         except Exception as exc:
+            connection.close()
             outcome.append(exc)
             registered.set()
             return
         outcome.append(identifier)
         registered.set()
-        await _park(connection, identifier)
+        try:
+            await _park(connection, identifier)
+        finally:
+            connection.close()
 
     thread = threading.Thread(target=asyncio.run, args=(run(),), name=NAME, daemon=True)
     thread.start()
@@ -132,15 +139,13 @@ def _register(address: str) -> str | None:
 
 
 async def _park(connection: Connection, identifier: str) -> None:
-    """Wait in event/next for as long as Lambda hands out events (none, for no events)."""
+    """Wait in event/next for as long as Lambda hands out events: with no events registered,
+    that is until the process ends."""
     headers = {"Lambda-Extension-Identifier": identifier}
-    while True:
+    status = 200
+    while status == 200:
         try:
             status, _, body = await connection.request("GET", EVENT_NEXT, headers)
         except RuntimeAPIError:
             return
-        if status != 200:
-            logger.warning("extension event/next answered %d: %.200r", status, body)
-            return
-        if json.loads(body or b"{}").get("eventType") == "SHUTDOWN":
-            return
+    logger.warning("extension event/next answered %d: %.200r", status, body)

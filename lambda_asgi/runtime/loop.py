@@ -100,11 +100,14 @@ class Runtime:
 
     async def _work(self) -> None:
         connection = Connection(self.address)
-        while True:
-            status, headers, body = await connection.request("GET", NEXT)
-            if status != 200:
-                raise RuntimeAPIError(f"next answered {status}: {body[:200]!r}")
-            await self.invoke(connection, headers, body)
+        try:
+            while True:
+                status, headers, body = await connection.request("GET", NEXT)
+                if status != 200:
+                    raise RuntimeAPIError(f"next answered {status}: {body[:200]!r}")
+                await self.invoke(connection, headers, body)
+        finally:
+            connection.close()
 
     async def invoke(self, connection: Connection, headers: dict[str, str], body: bytes) -> None:
         """Handle one invocation and post its answer."""
@@ -172,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, task_root)
     loop = event_loop()
     connection = Connection(address)
-    if os.environ.get("LAMBDA_ASGI_GRACEFUL_SHUTDOWN", "on").lower() not in ("off", "0", "false"):
-        extension.ensure_registered(address, native=True)
+    extension.ensure_registered(address, native=True)  # before the app's Adapter would
     try:
         adapter = load_handler(args[0] if args else os.environ.get("_HANDLER", ""))
         concurrency = _concurrency()

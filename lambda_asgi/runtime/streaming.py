@@ -59,6 +59,7 @@ class ResponseStream:
         self._adapter = adapter
         self._head = head
         self._limit = limit
+        self._size = 0
         self.body: ChunkedBody | None = None
 
     async def start(self, status: int, headers: Headers) -> None:
@@ -87,7 +88,8 @@ class ResponseStream:
         assert self.body is not None, "start() comes first"
         if self._head:
             return
-        if self.body.sent + len(chunk) > self._limit:
+        self._size += len(chunk)
+        if self._size > self._limit:
             raise LambdaAsgiError(
                 f"the streamed response exceeds Lambda's limit of {self._limit} bytes"
             )
