@@ -4,9 +4,9 @@ Its paths exercise what a runtime must carry: ``/echo`` answers with what it rec
 (identical under every runtime), ``/sse`` streams events and waits for the test between the
 first and the rest, ``/big`` streams ``mb`` megabytes, ``/boom`` fails after its first bytes,
 ``/early`` before any, ``/context`` reports the Lambda context and trace id, ``/together``
-waits until ``n`` invocations are in flight at once, ``/restored`` tells which SnapStart hooks ran. Lifespan
-startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``); shutdown writes
-``RUNTIME_APP_SHUTDOWN_FILE``.
+waits until ``n`` invocations are in flight at once, ``/restored`` tells which SnapStart
+hooks ran. Lifespan startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``); shutdown
+writes ``RUNTIME_APP_SHUTDOWN_FILE``.
 """
 
 from __future__ import annotations
