@@ -88,6 +88,19 @@ def any_handler(*args: Any) -> dict[str, Any]:
     return {"statusCode": 204, "body": ""}
 
 
+class Unreadable:
+    """A callable whose signature inspect cannot read, as with some C extensions: it is
+    trusted to be a Lambda handler."""
+
+    __signature__ = "unreadable"
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": 200, "body": "trusted"}
+
+
+unreadable = Unreadable()
+
+
 def raising(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raise ValueError("the handler broke")
 

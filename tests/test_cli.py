@@ -308,6 +308,13 @@ def test_invoke_uses_a_handler_taking_any_arguments_as_a_handler(
     assert (status, json.loads(out)) == (0, {"statusCode": 204, "body": ""})
 
 
+def test_invoke_trusts_a_callable_without_a_signature_to_be_a_handler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "invoke", "tests.cli_apps:unreadable")
+    assert (status, json.loads(out)) == (0, {"statusCode": 200, "body": "trusted"})
+
+
 def test_invoke_reports_a_raising_handler_like_lambda(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "invoke", "tests.cli_apps:raising")
     result = json.loads(out)

@@ -87,7 +87,7 @@ def as_handler(target: Any, spec: str) -> Handler:
     )
 
 
-def _arity(target: Callable[..., Any]) -> tuple[bool, bool]:
+def _arity(target: Any) -> tuple[bool, bool]:
     """Whether ``target`` accepts two positional arguments, and whether it accepts three."""
     try:
         signature = inspect.signature(target)
@@ -104,7 +104,7 @@ def _binds(signature: inspect.Signature, count: int) -> bool:
     return True
 
 
-def _is_async(target: Callable[..., Any]) -> bool:
+def _is_async(target: Any) -> bool:
     call = getattr(target, "__call__", None)  # noqa: B004  # the method, not callable()
     return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(call)
 

@@ -1,7 +1,7 @@
 """``serve --reload``: restart the server process whenever a ``.py`` file changes.
 
 Standard library only: the parent polls modification times under the current directory and
-runs the real server as a child process (``python -m lambda_asgi.cli serve ... --fd N``). The
+runs the real server as a child process (``python -m lambda_asgi.cli serve APP --fd N``). The
 parent owns the listening socket and hands it to each child, so the port never changes and
 requests made during a restart wait in the socket's backlog instead of being refused.
 """
