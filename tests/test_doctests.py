@@ -7,11 +7,10 @@ from types import ModuleType
 
 import pytest
 
-import lambda_asgi.testing
-from lambda_asgi import _testing_events
+from lambda_asgi.testing import _alb, _api_gateway, _context, _edge, _events, _lattice
 
 
-@pytest.mark.parametrize("module", [lambda_asgi.testing, _testing_events])
+@pytest.mark.parametrize("module", [_alb, _api_gateway, _context, _edge, _events, _lattice])
 def test_docstring_examples(module: ModuleType) -> None:
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0
