@@ -53,9 +53,8 @@ async def _item() -> Item | tuple[dict[str, str], int]:
 
 
 @app.get("/items")
-async def list_items() -> Response:
-    # Quart turns a returned dict into JSON, but not a list.
-    return jsonify(_store().list(request.args.getlist("tag")))
+async def list_items() -> list[dict[str, Any]]:
+    return _store().list(request.args.getlist("tag"))
 
 
 @app.post("/items")

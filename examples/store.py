@@ -3,8 +3,8 @@
 Each example app (FastAPI, Starlette, Django, Litestar, Quart, Falcon) wraps this module in its
 framework's idioms, so the six apps answer the same HTTP contract (see examples/README.md) and
 differ only where the frameworks do. The store is what a real app would open at startup: a
-database pool, a client; here an in-memory dict, opened by each app's lifespan (Django: at
-``django.setup()``) and closed at shutdown.
+database pool, a client; here an in-memory dict, opened by each app's lifespan and closed at
+its shutdown (Django: opened at ``django.setup()``, never closed).
 """
 
 from __future__ import annotations
