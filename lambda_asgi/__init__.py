@@ -15,6 +15,7 @@ from .exceptions import (
     LambdaAsgiError,
     LifespanError,
     ProtocolError,
+    RuntimeAPIError,
     UnsupportedEventError,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "LifespanError",
     "LifespanMode",
     "ProtocolError",
+    "RuntimeAPIError",
     "UnsupportedEventError",
     "__version__",
 ]

@@ -28,6 +28,7 @@ def test_exported_members() -> None:
         "LifespanError",
         "LifespanMode",
         "ProtocolError",
+        "RuntimeAPIError",
         "UnsupportedEventError",
         "__version__",
     ]
