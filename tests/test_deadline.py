@@ -364,7 +364,7 @@ class SpawningApp:
             self.tasks.append(asyncio.create_task(self.work("awaited", HANG)))
             await self.tasks[-1]
         elif path == "/forget":
-            self.tasks.append(asyncio.create_task(self.work("forgotten", 0.02)))
+            self.tasks.append(asyncio.create_task(self.work("forgotten", 0.04)))
             await asyncio.sleep(HANG)
         else:
             await asyncio.sleep(0.05)
