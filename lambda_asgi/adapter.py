@@ -324,13 +324,13 @@ INVOKE_MODES = ("buffered", "response_stream")
 
 def _invoke_mode(value: str | None) -> str:
     """The invoke mode: the option, else ``$LAMBDA_ASGI_INVOKE_MODE``, else buffered."""
-    source = "invoke_mode"
+    where = ""
     if value is None:
         value = os.environ.get("LAMBDA_ASGI_INVOKE_MODE") or "buffered"
-        source = "invoke_mode (from LAMBDA_ASGI_INVOKE_MODE)"
+        where = " (from LAMBDA_ASGI_INVOKE_MODE)"
     if value not in INVOKE_MODES:
         raise ConfigurationError(
-            "invoke_mode", f"{source} must be 'buffered' or 'response_stream', got {value!r}"
+            "invoke_mode", f"must be 'buffered' or 'response_stream', got {value!r}{where}"
         )
     return value
 

@@ -471,3 +471,60 @@ class TestStreamingParts:
             run(stream_invocation(adapter, Connection("127.0.0.1:9"), alb_event(), context))
             is False
         )
+
+
+async def with_lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await hello(scope, receive, send)
+
+
+class TestAdapterOptions:
+    def test_invoke_mode_from_the_option_or_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("LAMBDA_ASGI_INVOKE_MODE", raising=False)
+        assert Adapter(hello, lifespan="off").invoke_mode == "buffered"
+        monkeypatch.setenv("LAMBDA_ASGI_INVOKE_MODE", "response_stream")
+        assert Adapter(hello, lifespan="off").invoke_mode == "response_stream"
+        adapter = Adapter(hello, lifespan="off", invoke_mode="buffered")
+        assert adapter.invoke_mode == "buffered"
+
+    def test_invalid_invoke_modes_are_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from lambda_asgi import ConfigurationError
+
+        with pytest.raises(ConfigurationError, match="graceful_shutdown: must be True or False"):
+            Adapter(hello, lifespan="off", graceful_shutdown="yes")  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError) as info:
+            Adapter(hello, lifespan="off", invoke_mode="stream")
+        assert (info.value.option, str(info.value)) == (
+            "invoke_mode",
+            "invoke_mode: must be 'buffered' or 'response_stream', got 'stream'",
+        )
+        monkeypatch.setenv("LAMBDA_ASGI_INVOKE_MODE", "RESPONSE_STREAM")
+        with pytest.raises(ConfigurationError) as info:
+            Adapter(hello, lifespan="off")
+        assert str(info.value) == (
+            "invoke_mode: must be 'buffered' or 'response_stream', got 'RESPONSE_STREAM' "
+            "(from LAMBDA_ASGI_INVOKE_MODE)"
+        )
+
+    @pytest.mark.usefixtures("fresh_extension")
+    def test_on_lambda_an_app_with_a_lifespan_registers_the_extension(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with RuntimeEmulator() as emulator:
+            monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", emulator.address)
+            monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.13")  # no watcher
+            without = Adapter(with_lifespan, graceful_shutdown=False)
+            assert emulator.extensions == []
+            adapter = Adapter(with_lifespan)
+            try:
+                emulator.wait_for_call("GET /extension/event/next")
+                assert [e["name"] for e in emulator.extensions] == ["lambda-asgi"]
+            finally:
+                adapter.shutdown()
+                without.shutdown()
