@@ -57,13 +57,14 @@ def start_runtime(
     official: bool = False,
     env: dict[str, str] | None = None,
     handler: str = HANDLER,
+    command: list[str] | None = None,
     **emulator_options: Any,
 ) -> Iterator[Runtime]:
     with RuntimeEmulator(**emulator_options) as emulator:
         environ = {**os.environ, **emulator.environ(handler, task_root=str(ROOT)), **(env or {})}
-        if official:
+        if command is None and official:
             command = [sys.executable, "-m", "awslambdaric", handler]
-        else:
+        elif command is None:
             command = [sys.executable, "-m", "lambda_asgi.runtime"]
         log = tmp_path / f"runtime-{len(list(tmp_path.glob('runtime-*')))}.log"
         with log.open("wb") as stderr:
@@ -354,3 +355,36 @@ class TestLifecycle:
         assert calls.index("GET /runtime/restore/next") < calls.index(
             "GET /runtime/invocation/next"
         )
+
+
+BOOTSTRAP = str(ROOT / "lambda_asgi" / "runtime" / "bootstrap")
+VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+class TestBootstrap:
+    """The exec wrapper: Lambda runs it with the managed runtime's command line."""
+
+    @pytest.mark.parametrize(
+        ("arguments", "env", "runs"),
+        [
+            ([sys.executable, "-u", "/var/runtime/bootstrap.py"], {}, "-m lambda_asgi.runtime"),
+            (["/var/runtime/bootstrap"], {"PATH": VENV_PATH}, "-m lambda_asgi.runtime"),
+            (
+                [sys.executable, "-m", "awslambdaric", HANDLER],
+                {"LAMBDA_ASGI_RUNTIME": "off"},
+                f"-m awslambdaric {HANDLER}",
+            ),
+        ],
+        ids=["python-from-arguments", "python3-from-path", "turned-off"],
+    )
+    def test_the_wrapper_starts_our_runtime(
+        self, tmp_path: Path, arguments: list[str], env: dict[str, str], runs: str
+    ) -> None:
+        with start_runtime(tmp_path, env=env, command=[BOOTSTRAP, *arguments]) as runtime:
+            result = runtime.invoke(request(function_url_event))
+            cmdline = Path(f"/proc/{runtime.process.pid}/cmdline").read_bytes()
+        assert result.status == "success"
+        assert cmdline.replace(b"\0", b" ").decode().strip().endswith(runs)
+
+    def test_the_wrapper_is_executable(self) -> None:
+        assert os.access(BOOTSTRAP, os.X_OK)
