@@ -133,6 +133,18 @@ def test_pasted_output_is_what_the_examples_print(page: Path) -> None:
         assert matches(block.code, printed), f"{page.name}: output at {block.start} is stale"
 
 
+def test_every_python_block_in_the_docs_compiles() -> None:
+    # Pages without printed output show snippets (with the reader's `app`) that are not run;
+    # they must still be valid Python.
+    compiled = 0
+    for path in [*DOCS.rglob("*.md"), ROOT / "README.md"]:
+        for block in blocks(path.read_text()):
+            if block.info.split(" ")[0] == "python":
+                compile(block.code, f"{path}:{block.info}", "exec")
+                compiled += 1
+    assert compiled > 50
+
+
 def test_site_builds_strict_with_every_page_in_the_nav(tmp_path: Path) -> None:
     site = tmp_path / "site"
     build = subprocess.run(
@@ -152,10 +164,21 @@ def test_site_builds_strict_with_every_page_in_the_nav(tmp_path: Path) -> None:
     pages = {str(path.relative_to(DOCS)) for path in DOCS.rglob("*.md")}
     assert pages - in_nav == set(), "add these pages to the nav in mkdocs.yml"
 
-    for page in ("index", "sources/rest", "sources/lattice", "testing", "migrating", "reference"):
-        assert (site / page.removesuffix("index") / "index.html").is_file() or (
-            site / page / "index.html"
-        ).is_file(), page
+    # Each page gets a URL of its own: `sources.md` beside `sources/index.md` would both be
+    # written to sources/index.html, one page silently replacing the other.
+    built = {page: html_path(page) for page in pages}
+    assert len(set(built.values())) == len(built), built
+    titles = {
+        "index.md": "Getting started",
+        "event-sources/rest.md": "REST API",
+        "event-sources/lattice.md": "VPC Lattice",
+        "sources.md": "Custom sources",
+        "testing.md": "Testing helpers",
+        "migrating.md": "Migrating from Mangum",
+    }
+    for page, title in titles.items():
+        heading = re.compile(f'<h1 id="[^"]+">{re.escape(title)}<')
+        assert heading.search((site / built[page]).read_text()), page
     reference = (site / "reference" / "index.html").read_text()
     for name in ("lambda_asgi.Adapter", "lambda_asgi.testing.rest_event", "ConfigurationError"):
         assert name in reference, name
@@ -173,6 +196,14 @@ def test_getting_started_commands_run(
     assert [line.split()[1] for line in lines] == ["invoke", "event"]
     for line in lines:
         assert shell.run(line).startswith("{")
+
+
+def html_path(page: str) -> str:
+    """Where mkdocs writes a page with directory URLs: a.md and a/index.md go to a/index.html."""
+    stem = page.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return f"{stem}.html"
+    return f"{stem}/index.html"
 
 
 def nav_pages(nav: object) -> list[str]:
