@@ -228,7 +228,7 @@ class Adapter:
             if not isinstance(limit, int):
                 limit = limit(event)
             # Only a built-in source's result is known to hold nothing but headers and body.
-            size = oversize(result, response.headers if source in SOURCES else None, limit)
+            size = self._oversize(result, response.headers if source in SOURCES else None, limit)
             if size is None:
                 return result
             return self._too_large(source, event, route, size, limit, request_id)
