@@ -11,7 +11,7 @@ lambda_asgi's RuntimeEmulator in place of the Runtime Interface Emulator, and ea
 ``sam local invoke`` gets a fresh container. Every invocation proves from the process's import
 log that lambda_asgi, the app and its dependencies came from the build, not from this checkout.
 
-``sam build`` runs once for the module (about 10 s); the whole module takes about 30 s.
+``sam build`` runs once for the module (10 to 15 s); the module takes 15 to 35 s on two cores.
 """
 
 from __future__ import annotations
