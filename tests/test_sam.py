@@ -52,9 +52,12 @@ def run_sam(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     # so the dependencies it installs match the interpreter that later runs the function.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
-    return subprocess.run(
-        [str(BIN / "sam"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=check
+    done = subprocess.run(
+        [str(BIN / "sam"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
+    if check and done.returncode:
+        pytest.fail(f"sam {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done
 
 
 def probe(*args: str) -> Any:
@@ -62,8 +65,10 @@ def probe(*args: str) -> Any:
         [str(BIN / "python"), str(ROOT / "tests" / "sam_probe.py"), *args],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode:
+        pytest.fail(f"sam_probe.py {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return json.loads(done.stdout)
 
 
@@ -108,12 +113,12 @@ def sam_local_invoke(
 
 
 def test_template_passes_sam_validate_lint() -> None:
-    # cfn-lint warnings fail it too (exit 1, "Linting failed"), not only errors.
+    # cfn-lint findings, warnings included, go to stdout and fail it ("Linting failed").
+    # stderr is left alone: once a week sam tells there that PyPI has a newer version.
     done = run_sam("validate", "--lint", "--template-file", "template.yaml", check=False)
-    assert (done.returncode, done.stdout, done.stderr) == (
+    assert (done.returncode, done.stdout) == (
         0,
         f"{ROOT / 'template.yaml'} is a valid SAM Template\n",
-        "",
     )
 
 
