@@ -26,7 +26,7 @@ from .exceptions import (
     LambdaAsgiError,
     UnsupportedEventError,
 )
-from .guards import deadline_guard, oversize
+from .guards import oversize
 from .sources import SOURCES, detect
 
 if TYPE_CHECKING:
@@ -137,6 +137,8 @@ class Adapter:
 
             self._compression = Compression(min_size, types)
         self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
+        # Tasks whose deadline timer fired, with the time their request started.
+        self._expired: dict[asyncio.Task[Any], float] = {}
         self._oversize = oversize  # an attribute, so the benchmark can time the Adapter without it
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
         self.invoke_mode = _invoke_mode(invoke_mode)
@@ -165,22 +167,57 @@ class Adapter:
                 "use 'await adapter.handle(event, context)' there instead"
             )
         loop = event_loop()
+        started = time.monotonic()
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
-        # The task stops the loop when it is done; should anything else stop it earlier (an
-        # app calling loop.stop()), the loop simply runs on until the invocation is answered.
-        while True:
-            try:
-                loop.run_forever()
-            except BaseException:  # KeyboardInterrupt, SystemExit out of the app's task
-                if task.done() and not task.cancelled():
-                    task.exception()  # retrieved: the exception propagating is the one to see
-                raise
-            if task.done():
-                return task.result()
+        # One loop iteration first: most requests are answered in it, and need no deadline
+        # timer. Those still running get one, then the loop runs until the task stops it.
+        loop.stop()
+        _run(loop, task)
+        if task.done():
+            return task.result()
+        timer = self._arm(task, context, loop, started)
+        try:
+            # Should anything else stop the loop early (an app calling loop.stop()), it simply
+            # runs on until the invocation is answered.
+            while not task.done():
+                _run(loop, task)
+        finally:
+            if timer is not None:
+                timer.cancel()
+                self._expired.pop(task, None)
+        return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation on the running event loop."""
-        return await self._handle(event, context, None)
+        task = asyncio.current_task()
+        assert task is not None, "handle() runs inside a task"
+        timer = self._arm(task, context, asyncio.get_running_loop(), time.monotonic())
+        try:
+            return await self._handle(event, context, None)
+        finally:
+            if timer is not None:
+                timer.cancel()
+                # Fired, but the app swallowed the cancellation and answered: undo it here.
+                if self._expired.pop(task, None) is not None and sys.version_info >= (3, 11):
+                    task.uncancel()
+
+    def _arm(
+        self,
+        task: asyncio.Task[Any],
+        context: LambdaContext,
+        loop: asyncio.AbstractEventLoop,
+        started: float,
+    ) -> asyncio.TimerHandle | None:
+        """Set the deadline timer of a request still running, if there is a deadline."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if self._timeout_margin is None or remaining is None:
+            return None
+        delay = remaining() / 1000 - self._timeout_margin
+        return loop.call_later(max(delay, 0.0), self._expire, task, started)
+
+    def _expire(self, task: asyncio.Task[Any], started: float) -> None:
+        self._expired[task] = started
+        task.cancel()
 
     async def _handle(
         self, event: Any, context: LambdaContext, stop: asyncio.AbstractEventLoop | None
@@ -188,7 +225,7 @@ class Adapter:
         try:
             source = self._detect(event)
             request_id = getattr(context, "aws_request_id", "-")
-            route = source.name
+            scope: HTTPScope | None = None
             try:
                 scope, body = source.to_scope(event, context, self.config)
             except InvalidRequestError as exc:
@@ -212,11 +249,13 @@ class Adapter:
                 response = error_response(400, "Bad Request: malformed event")
             else:
                 scope["state"] = self._lifespan.state.copy()
-                route = f"{scope['method']} {scope['path']}"
-                if self._timeout_margin is None:
+                try:
                     response = await run_http(self.app, scope, body, request_id)
-                else:
-                    response = await self._run_guarded(scope, body, request_id, context)
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task not in self._expired:
+                        raise  # not the deadline timer's
+                    response = self._timed_out(task, scope, request_id)
                 if scope["method"] == "HEAD" and response.body:
                     response = Response(response.status, response.headers, b"")
                 if self._compression is not None:
@@ -228,10 +267,13 @@ class Adapter:
             if not isinstance(limit, int):
                 limit = limit(event)
             # Only a built-in source's result is known to hold nothing but headers and body.
-            size = self._oversize(result, response.headers if source in SOURCES else None, limit)
+            if source in _BUILT_IN:
+                size = self._oversize(result, response.headers, limit, len(response.body))
+            else:
+                size = self._oversize(result, None, limit)
             if size is None:
                 return result
-            return self._too_large(source, event, route, size, limit, request_id)
+            return self._too_large(source, event, scope, size, limit, request_id)
         finally:
             # Stopping from inside the task ends run_forever() in this same loop iteration;
             # run_until_complete() would spend one more iteration (and epoll call) on it.
@@ -246,56 +288,38 @@ class Adapter:
                 return self._events
             raise
 
-    async def _run_guarded(
-        self, scope: HTTPScope, body: bytes, request_id: str, context: LambdaContext
-    ) -> Response:
-        """Run the request, cancelling it ``timeout_margin`` seconds before the deadline."""
-        task = asyncio.current_task()
-        assert task is not None and self._timeout_margin is not None
-        margin = self._timeout_margin
-        started = time.monotonic()
-        fired = False
-
-        def fire() -> None:
-            nonlocal fired
-            fired = True
-            task.cancel()
-
-        def arm() -> asyncio.TimerHandle | None:
-            remaining = getattr(context, "get_remaining_time_in_millis", None)
-            if remaining is None:
-                return None
-            delay = remaining() / 1000 - margin
-            return asyncio.get_running_loop().call_later(max(delay, 0.0), fire)
-
-        try:
-            return await deadline_guard(run_http(self.app, scope, body, request_id), arm)
-        except asyncio.CancelledError:
-            if not fired:
-                raise
-            logger.error(
-                "request still running %.0f ms after it started, %.0f ms before the Lambda "
-                "deadline: cancelled it and answered 504 (%s %s, aws_request_id=%s)",
-                (time.monotonic() - started) * 1000,
-                margin * 1000,
-                scope["method"],
-                scope["path"],
-                request_id,
-            )
-            return error_response(504, "Gateway Timeout")
-        finally:
-            if fired and sys.version_info >= (3, 11):
-                task.uncancel()
+    def _timed_out(self, task: asyncio.Task[Any], scope: HTTPScope, request_id: str) -> Response:
+        """The 504 for a request the deadline timer cancelled."""
+        started = self._expired.pop(task)
+        if sys.version_info >= (3, 11):
+            task.uncancel()  # the cancellation was ours, and it is handled here
+        logger.error(
+            "request still running %.0f ms after it started, %.0f ms before the Lambda "
+            "deadline: cancelled it and answered 504 (%s %s, aws_request_id=%s)",
+            (time.monotonic() - started) * 1000,
+            (self._timeout_margin or 0.0) * 1000,
+            scope["method"],
+            scope["path"],
+            request_id,
+        )
+        return error_response(504, "Gateway Timeout")
 
     def _too_large(
         self,
         source: Source,
         event: Any,
-        route: str,
+        scope: HTTPScope | None,
         size: int,
         limit: int,
         request_id: str,
     ) -> Any:
+        route = source.name if scope is None else f"{scope['method']} {scope['path']}"
+        if source is self._events:
+            hint = "An event's answer must fit whole"
+        elif self._compression is not None:
+            hint = "Response streaming may fit it"
+        else:
+            hint = "Compression (Adapter(..., compression=True)) or response streaming may fit it"
         logger.error(
             "the %s result is %d bytes, over the front door's limit of %d bytes; answering 500 "
             "instead (%s, aws_request_id=%s). %s",
@@ -304,9 +328,7 @@ class Adapter:
             limit,
             route,
             request_id,
-            "Response streaming may fit it"
-            if self._compression is not None
-            else "Compression (Adapter(..., compression=True)) or response streaming may fit it",
+            hint,
         )
         response = error_response(
             500, f"Internal Server Error: response too large ({size} bytes, limit {limit})"
@@ -342,6 +364,18 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+_BUILT_IN = frozenset(SOURCES)
+
+
+def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    try:
+        loop.run_forever()
+    except BaseException:  # KeyboardInterrupt, SystemExit out of the app's task
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the exception propagating is the one to see
+        raise
 
 
 def _without(response: Response, names: frozenset[bytes]) -> Response:

@@ -1,4 +1,4 @@
-"""The two guards that turn Lambda's opaque failures into clear answers.
+"""The result-size guard: one of two that turn Lambda's opaque failures into clear answers.
 
 **Result size.** A result over the front door's limit (6 MB for a synchronous invoke, 1 MB for
 ALB, 40 KB / 1 MB for Lambda@Edge) makes Lambda or the front door answer an opaque 502. What
@@ -10,25 +10,19 @@ for results that could come near the limit: below it, a bound computed from leng
 needs no escaping, counts exactly its length. The bound holds only for the results the
 built-in sources build from the response headers and body; any other result is measured.
 
-**Deadline.** :func:`deadline_guard` runs the request coroutine in place, so an app that never
-suspends (most answer without waiting on anything) pays nothing: only when the app first waits
-does the guard read the remaining time and set a timer that cancels the request a margin before
-Lambda's deadline.
+The deadline guard, the other one, lives with the event loop in the Adapter: a request still
+running after its first event-loop iteration gets a timer that cancels it a margin before the
+deadline, and the cancellation becomes a 504.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import types
-from collections.abc import Callable, Coroutine, Generator
 from itertools import chain
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._types import Headers
-
-T = TypeVar("T")
 
 # Worst-case bytes of JSON per character: "\\u001f" for an ASCII control character, a
 # surrogate pair "\\ud83d\\ude00" for a character outside the BMP.
@@ -68,72 +62,38 @@ def result_size(result: Any) -> int:
     return len(json.dumps(result, default=str))
 
 
-def oversize(result: Any, headers: Headers | None, limit: int) -> int | None:
+def oversize(
+    result: Any, headers: Headers | None, limit: int, body_size: int | None = None
+) -> int | None:
     """The size of the serialized result if it exceeds ``limit``, else ``None``.
 
     ``headers`` are the response headers a built-in source built the result from: the result
     then holds nothing else of variable length except the body. ``None`` for any other
     result (a custom source's, or the app's answer to a non-HTTP event), which is measured.
+    ``body_size`` is the length of the response body in bytes, when known: no byte of a body
+    becomes more than six bytes of JSON, as text (``"\\u001f"``) or base64, which bounds
+    most results without looking at them.
     """
-    if headers is not None and type(result) is dict:
-        bound = _bound(result, headers)
-        if bound is not None and bound <= limit:
+    if headers is not None:
+        rest = (
+            _FIXED
+            + len(headers) * _PER_HEADER
+            + 2 * _ANY_WORST * sum(map(len, chain.from_iterable(headers)))
+        )
+        if body_size is not None and _ASCII_WORST * body_size + rest <= limit:
             return None
+        if type(result) is dict:
+            # A tighter bound from the body as the result carries it.
+            body = result.get("body")
+            if body is None:
+                worst = 0
+            elif type(body) is not str:
+                worst = limit + 1
+            elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
+                worst = len(body) + 2  # the base64 alphabet needs no escaping: just the quotes
+            else:
+                worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
+            if worst + rest <= limit:
+                return None
     size = result_size(result)
     return size if size > limit else None
-
-
-def _bound(result: dict[str, Any], headers: Headers) -> int | None:
-    """An upper bound of the serialized size from lengths alone, if the body allows one."""
-    body = result.get("body")
-    if body is None:
-        worst = 0
-    elif type(body) is not str:
-        return None
-    elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
-        worst = len(body) + 2  # the base64 alphabet needs no escaping: just the quotes
-    else:
-        worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
-    return (
-        worst
-        + _FIXED
-        + len(headers) * _PER_HEADER
-        + 2 * _ANY_WORST * sum(map(len, chain.from_iterable(headers)))
-    )
-
-
-@types.coroutine
-def deadline_guard(
-    coro: Coroutine[Any, Any, T], arm: Callable[[], asyncio.TimerHandle | None]
-) -> Generator[Any, Any, T]:
-    """Await ``coro``; the first time it suspends, call ``arm`` to set the deadline timer.
-
-    The timer cancels the task running this guard; the cancellation is told apart from any
-    other by ``arm``'s caller, which knows whether its timer fired. The timer is cancelled when
-    ``coro`` finishes, however it finishes.
-    """
-    try:
-        yielded = coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    timer = arm()
-    try:
-        while True:
-            try:
-                sent = yield yielded
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # cancellation and anything thrown in: pass it on
-                try:
-                    yielded = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]
-            else:
-                try:
-                    yielded = coro.send(sent)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]
-    finally:
-        if timer is not None:
-            timer.cancel()

@@ -9,11 +9,10 @@ which the guard cuts short.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import sys
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +26,6 @@ from starlette.routing import Route
 from lambda_asgi import Adapter
 from lambda_asgi._types import Receive, Scope, Send
 from lambda_asgi.adapter import event_loop
-from lambda_asgi.guards import deadline_guard
 from lambda_asgi.testing import FakeContext, http_api_event, rest_event
 from tests.conftest import AdapterFactory
 
@@ -121,7 +119,7 @@ def timers(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.TimerHandle]:
 
     def spy(delay: float, callback: Callable[..., object], *args: Any) -> asyncio.TimerHandle:
         handle = call_later(delay, callback, *args)
-        if "_run_guarded" in getattr(callback, "__qualname__", ""):
+        if getattr(callback, "__qualname__", "") == "Adapter._expire":
             armed.append(handle)
         return handle
 
@@ -400,152 +398,3 @@ def test_task_the_request_left_running_carries_on(
     assert adapter(http_api_event(path="/later"), FakeContext()) == no_content
     assert app.tasks[0].done()
     assert app.finished == ["forgotten"]
-
-
-class Suspend:
-    """Suspends once, handing ``value`` to whoever drives the coroutine; returns what it is
-    sent back."""
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __await__(self) -> Generator[object, object, object]:
-        sent = yield self.value
-        return sent
-
-
-class TestDeadlineGuard:
-    """The guard driven by hand, as the Task drives it: send, throw, close."""
-
-    @pytest.fixture
-    def loop(self) -> Generator[asyncio.AbstractEventLoop, None, None]:
-        loop = asyncio.new_event_loop()
-        yield loop
-        loop.close()
-
-    @pytest.fixture
-    def armed(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.TimerHandle]:
-        return []
-
-    def arm(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> Callable[[], asyncio.TimerHandle]:
-        def arm() -> asyncio.TimerHandle:
-            armed.append(loop.call_later(100, lambda: None))
-            return armed[-1]
-
-        return arm
-
-    def test_coroutine_done_at_the_first_step_arms_nothing(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def immediate() -> str:
-            return "done"
-
-        guard = deadline_guard(immediate(), self.arm(loop, armed))
-        with pytest.raises(StopIteration) as stop:
-            guard.send(None)
-        assert stop.value.value == "done"
-        assert armed == []
-
-    def test_exception_at_the_first_step_arms_nothing(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def broken() -> str:
-            raise LookupError("first step")
-
-        guard = deadline_guard(broken(), self.arm(loop, armed))
-        with pytest.raises(LookupError, match="first step"):
-            guard.send(None)
-        assert armed == []
-
-    def test_send_passes_values_both_ways(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def twice() -> tuple[object, object]:
-            return await Suspend("a"), await Suspend("b")
-
-        guard = deadline_guard(twice(), self.arm(loop, armed))
-        assert guard.send(None) == "a"
-        assert len(armed) == 1 and not armed[0].cancelled()
-        assert guard.send("x") == "b"
-        with pytest.raises(StopIteration) as stop:
-            guard.send("y")
-        assert stop.value.value == ("x", "y")
-        assert len(armed) == 1 and armed[0].cancelled()
-
-    def test_thrown_exception_reaches_the_coroutine(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def recovers() -> object:
-            try:
-                await Suspend("a")
-            except ValueError as exc:
-                return await Suspend(f"recovered from {exc}")
-            return "not thrown"
-
-        guard = deadline_guard(recovers(), self.arm(loop, armed))
-        assert guard.send(None) == "a"
-        assert guard.throw(ValueError("boom")) == "recovered from boom"
-        with pytest.raises(StopIteration) as stop:
-            guard.send("z")
-        assert stop.value.value == "z"
-        assert armed[0].cancelled()
-
-    def test_thrown_exception_the_coroutine_answers(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def answers() -> str:
-            try:
-                await Suspend("a")
-            except asyncio.CancelledError:
-                return "answered anyway"
-            return "not thrown"
-
-        guard = deadline_guard(answers(), self.arm(loop, armed))
-        assert guard.send(None) == "a"
-        with pytest.raises(StopIteration) as stop:
-            guard.throw(asyncio.CancelledError())
-        assert stop.value.value == "answered anyway"
-        assert armed[0].cancelled()
-
-    def test_thrown_exception_passes_through(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        async def waits() -> None:
-            await Suspend("a")
-
-        guard = deadline_guard(waits(), self.arm(loop, armed))
-        assert guard.send(None) == "a"
-        with pytest.raises(asyncio.CancelledError):
-            guard.throw(asyncio.CancelledError())
-        assert armed[0].cancelled()
-
-    def test_close_closes_the_coroutine(
-        self, loop: asyncio.AbstractEventLoop, armed: list[asyncio.TimerHandle]
-    ) -> None:
-        cleaned: list[str] = []
-
-        async def holds() -> None:
-            try:
-                await Suspend("a")
-            finally:
-                cleaned.append("closed")
-
-        coro = holds()
-        guard = deadline_guard(coro, self.arm(loop, armed))
-        assert guard.send(None) == "a"
-        guard.close()
-        assert cleaned == ["closed"]
-        assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
-        assert armed[0].cancelled()
-
-    def test_no_timer(self) -> None:
-        async def once() -> object:
-            return await Suspend("a")
-
-        guard = deadline_guard(once(), lambda: None)
-        assert guard.send(None) == "a"
-        with pytest.raises(StopIteration) as stop:
-            guard.send("b")
-        assert stop.value.value == "b"

@@ -473,7 +473,11 @@ def test_non_http_answer_is_measured_whole(
     message = f"the app failed the aws:sqs event: status 500 (body: {text!r})"
     assert str(raised.value) == message
     assert caplog.record_tuples == [
-        ("lambda_asgi", logging.ERROR, log_line("events", size, SIX_MB, "POST /events"))
+        (
+            "lambda_asgi",
+            logging.ERROR,
+            log_line("events", size, SIX_MB, "POST /events", "An event's answer must fit whole"),
+        )
     ]
 
 
