@@ -528,3 +528,68 @@ class TestAdapterOptions:
             finally:
                 adapter.shutdown()
                 without.shutdown()
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    async def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.calls.append(("start", (status, headers)))
+
+    async def write(self, chunk: bytes) -> None:
+        self.calls.append(("write", chunk))
+
+
+def streaming_app(
+    parts: list[bytes], *, then: str = "finish"
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"a", b"1")]})
+        for part in parts:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        if then == "raise":
+            raise KeyError("gone")
+        if then == "finish":
+            await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def run_streamed(app: Any, sink: RecordingSink) -> Any:
+    from lambda_asgi.cycle import run_http
+
+    scope: Any = {"type": "http", "method": "GET", "path": "/s", "headers": []}
+    return run(run_http(app, scope, b"", "r-1", sink))
+
+
+class TestCycleSink:
+    def test_body_chunks_go_to_the_sink_as_sent(self) -> None:
+        sink = RecordingSink()
+        response = run_streamed(streaming_app([b"one", b"", b"two"]), sink)
+        assert (response.status, response.headers, response.body) == (201, [(b"a", b"1")], b"")
+        assert sink.calls == [
+            ("start", (201, [(b"a", b"1")])),
+            ("write", b"one"),
+            ("write", b"two"),
+        ]
+
+    def test_nothing_streamed_yet_is_still_a_500(self) -> None:
+        sink = RecordingSink()
+        response = run_streamed(streaming_app([], then="raise"), sink)
+        assert (response.status, sink.calls) == (500, [])
+
+    def test_a_failure_after_streaming_raises(self, caplog: pytest.LogCaptureFixture) -> None:
+        sink = RecordingSink()
+        with pytest.raises(KeyError, match="gone"):
+            run_streamed(streaming_app([b"one"], then="raise"), sink)
+        assert "after part of its body was streamed; reporting the error to Lambda" in caplog.text
+
+    def test_returning_before_the_end_after_streaming_raises(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from lambda_asgi import ProtocolError
+
+        with pytest.raises(ProtocolError, match="returned before finishing its body"):
+            run_streamed(streaming_app([b"one"], then="return"), RecordingSink())
+        assert "ASGI app returned before finishing its body" in caplog.text
