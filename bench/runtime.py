@@ -6,12 +6,15 @@ same kind of emulator, and time to first byte of a streamed response. The floor 
     .venv/bin/python -m bench.runtime            # about 20 s
     .venv/bin/python -m bench.runtime --quick    # a few seconds
 
-Each runtime gets its own emulator; batches of sequential invocations alternate between them,
-so a slow spell of the machine hits both alike. The figure per runtime is the median batch, in
-µs per invocation, round trip through the emulator (whose own cost is in both figures, so the
-ratio understates the difference between the loops). Streaming: an app sends ``chunks``
-events ``gap_ms`` apart; time to first byte is from the runtime taking the event to the first
-body chunk reaching the emulator, against the buffered answer, whose first byte is its last.
+Each runtime gets its own emulator; batches of sequential invocations rotate between them,
+so a slow spell of the machine hits all alike. Two figures per runtime: the median batch, in
+µs per invocation, round trip through the emulator (whose own cost is in every figure), and
+the CPU time the runtime process itself spent per invocation over all timed batches (from
+/proc, in 10 ms ticks summed over thousands of invocations: immune to the emulator's cost and
+to wall-clock noise). Streaming: an app sends ``chunks`` events ``gap_ms`` apart; time to first
+byte is from the runtime taking the event to the first body chunk reaching the emulator,
+against the buffered answer, whose first byte is its last. The floor is
+``bench.null_runtime``, a client that answers every event at once without any handler.
 """
 
 from __future__ import annotations
@@ -55,14 +58,27 @@ FULL = Settings(rounds=40, batch=100, streams=20)
 QUICK = Settings(rounds=6, batch=30, streams=5)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A runtime subprocess and its emulator."""
+
+    emulator: RuntimeEmulator
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the runtime process has used (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving(command: list[str], mode: str = "buffered") -> Iterator[RuntimeEmulator]:
+def serving(command: list[str], mode: str = "buffered") -> Iterator[Served]:
     with RuntimeEmulator() as emulator:
         env = {**os.environ, **emulator.environ(HANDLER, task_root=str(ROOT))}
         env["LAMBDA_ASGI_INVOKE_MODE"] = mode
         process = subprocess.Popen(command, env=env, cwd=ROOT)
         try:
-            yield emulator
+            yield Served(emulator, process.pid)
         finally:
             emulator.shutdown(process, grace=5)
 
@@ -91,6 +107,7 @@ def time_to_first_byte(emulator: RuntimeEmulator, chunks: int, gap_ms: int) -> t
 @dataclass(frozen=True)
 class Results:
     per_invocation_us: dict[str, float]
+    cpu_us: dict[str, float]
     ttfb_ms: dict[str, float]
     total_ms: dict[str, float]
 
@@ -108,23 +125,34 @@ class Results:
         theirs = times["awslambdaric"] - times["floor"]
         return ours / theirs if theirs > 0 else float("nan")
 
+    @property
+    def cpu_ratio(self) -> float:
+        """CPU per invocation in the runtime process, ours over awslambdaric's."""
+        theirs = self.cpu_us["awslambdaric"]
+        return self.cpu_us["lambda_asgi.runtime"] / theirs if theirs > 0 else float("nan")
+
 
 def run(settings: Settings) -> Results:
     samples: dict[str, list[float]] = {name: [] for name in RUNTIMES}
+    cpu: dict[str, float] = {}
     with ExitStack() as stack:
-        emulators = {name: stack.enter_context(serving(cmd)) for name, cmd in RUNTIMES.items()}
-        for emulator in emulators.values():
-            invoke_batch(emulator, settings.batch)  # start-up and warm-up
+        served = {name: stack.enter_context(serving(cmd)) for name, cmd in RUNTIMES.items()}
+        for runtime in served.values():
+            invoke_batch(runtime.emulator, settings.batch)  # start-up and warm-up
+        cpu_before = {name: runtime.cpu_seconds() for name, runtime in served.items()}
         names = list(RUNTIMES)
         for round_number in range(settings.rounds):
             shift = round_number % len(names)
             for name in names[shift:] + names[:shift]:
-                samples[name].append(invoke_batch(emulators[name], settings.batch))
+                samples[name].append(invoke_batch(served[name].emulator, settings.batch))
+        calls = settings.rounds * settings.batch
+        for name, runtime in served.items():
+            cpu[name] = (runtime.cpu_seconds() - cpu_before[name]) / calls * 1e6
     ttfb: dict[str, list[float]] = {"buffered": [], "response_stream": []}
     total: dict[str, list[float]] = {"buffered": [], "response_stream": []}
     with ExitStack() as stack:
         emulators = {
-            mode: stack.enter_context(serving(RUNTIMES["lambda_asgi.runtime"], mode))
+            mode: stack.enter_context(serving(RUNTIMES["lambda_asgi.runtime"], mode)).emulator
             for mode in ttfb
         }
         for _ in range(settings.streams):
@@ -134,6 +162,7 @@ def run(settings: Settings) -> Results:
                 total[mode].append(end)
     return Results(
         {name: statistics.median(values) for name, values in samples.items()},
+        cpu,
         {mode: statistics.median(values) for mode, values in ttfb.items()},
         {mode: statistics.median(values) for mode, values in total.items()},
     )
@@ -148,6 +177,10 @@ def format_report(results: Results) -> str:
         "  overhead over the floor, lambda_asgi.runtime / awslambdaric: "
         f"{results.overhead_ratio:.2f}"
     )
+    lines.append("CPU time of the runtime process per invocation (all timed batches)")
+    for name, value in results.cpu_us.items():
+        lines.append(f"  {name:<22} {value:8.1f} µs")
+    lines.append(f"  ratio lambda_asgi.runtime / awslambdaric: {results.cpu_ratio:.2f}")
     lines.append("time to first byte, 10 events 20 ms apart (median)")
     for mode in results.ttfb_ms:
         lines.append(

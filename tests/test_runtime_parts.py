@@ -123,7 +123,7 @@ class TestClient:
             return await connection.request("GET", "/x")
 
         with pytest.raises(RuntimeAPIError, match="bad status line b'garbage"):
-            run(with_peer([b"garbage\r\n"], once))
+            run(with_peer([b"garbage\r\n\r\n"], once))
 
     def test_chunked_answers_and_connection_close(self) -> None:
         chunked = (

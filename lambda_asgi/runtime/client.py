@@ -101,16 +101,14 @@ class Connection:
         return ChunkedBody(self, reader, writer)
 
     async def _read_reply(self, reader: asyncio.StreamReader) -> Reply:
-        status_line = await reader.readuntil(b"\r\n")
+        # The whole head in one read: one await instead of one per header line.
+        status_line, *lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
         try:
             status = int(status_line.split(b" ", 2)[1])
         except (IndexError, ValueError):
             raise RuntimeAPIError(f"bad status line {status_line[:60]!r}") from None
         headers: dict[str, str] = {}
-        while True:
-            line = await reader.readuntil(b"\r\n")
-            if line == b"\r\n":
-                break
+        for line in lines:
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         if headers.get("transfer-encoding", "").lower() == "chunked":
