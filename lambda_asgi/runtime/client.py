@@ -109,8 +109,8 @@ class Connection:
             raise RuntimeAPIError(f"bad status line {status_line[:60]!r}") from None
         headers: dict[str, str] = {}
         for line in lines:
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
         if headers.get("transfer-encoding", "").lower() == "chunked":
             parts = []
             while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):

@@ -81,6 +81,8 @@ class Runtime:
         self.address = address
         self.concurrency = concurrency
         self.streaming = adapter.invoke_mode == "response_stream"
+        # What the context reads from the environment does not change within a process.
+        self._environ = dict(os.environ)
         self._workers: list[asyncio.Task[None]] = []
 
     async def serve(self) -> None:
@@ -111,7 +113,7 @@ class Runtime:
 
     async def invoke(self, connection: Connection, headers: dict[str, str], body: bytes) -> None:
         """Handle one invocation and post its answer."""
-        context = Context(headers)
+        context = Context(headers, self._environ)
         path = INVOCATION + context.aws_request_id
         token = trace_id.set(context.trace_id)
         if self.concurrency == 1:
