@@ -5,7 +5,8 @@ Its paths exercise what a runtime must carry: ``/echo`` answers with what it rec
 first and the rest, ``/big`` streams ``mb`` megabytes, ``/boom`` fails after its first bytes,
 ``/early`` before any, ``/context`` reports the Lambda context and trace id, ``/together``
 waits until ``n`` invocations are in flight at once, ``/restored`` tells which SnapStart
-hooks ran. Lifespan startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``); shutdown
+hooks ran. Lifespan startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``), and the
+before-snapshot hooks (``RUNTIME_APP_FAIL_SNAPSHOT``); shutdown
 writes ``RUNTIME_APP_SHUTDOWN_FILE``.
 """
 
@@ -31,6 +32,8 @@ CHUNK = b"x" * 65536
 snapshot = importlib.import_module("snapshot_restore_py")
 snapshot.register_before_snapshot(hooks.append, "before_snapshot")
 snapshot.register_after_restore(hooks.append, "after_restore")
+if os.environ.get("RUNTIME_APP_FAIL_SNAPSHOT"):
+    snapshot.register_before_snapshot(os.path.join)  # TypeError: no arguments
 
 
 async def lifespan(receive: Receive, send: Send) -> None:

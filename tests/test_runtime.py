@@ -305,6 +305,14 @@ class TestInitErrors:
         assert (document["errorType"], document["errorMessage"]) == (error_type, message)
         assert isinstance(document["stackTrace"], list)
 
+    def test_a_failing_before_snapshot_hook(self, tmp_path: Path) -> None:
+        env = {"RUNTIME_APP_FAIL_SNAPSHOT": "1"}
+        with start_runtime(tmp_path, env=env, initialization_type="snap-start") as runtime:
+            document = runtime.emulator.wait_for_init_error(timeout=30)
+            assert runtime.process.wait(30) == 1
+        assert document["errorType"] == "Runtime.BeforeSnapshotError"
+        assert "GET /runtime/restore/next" not in runtime.emulator.calls
+
     def test_no_runtime_api(self) -> None:
         environ = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
         done = subprocess.run(
