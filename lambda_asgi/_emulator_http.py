@@ -123,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         call = f"{method} /{path.split('/', 2)[2]}" if path.count("/") > 1 else f"{method} {path}"
         with emulator._cond:
             emulator.calls.append(call)
-            emulator._cond.notify_all()
+            if emulator._call_waiters:
+                emulator._cond.notify_all()
         route = (method, path)
         if route == ("GET", _RUNTIME + "invocation/next"):
             self._next()
@@ -141,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
                 emulator.init_error = document
                 for invocation in list(emulator._active.values()):
                     emulator._finish(invocation, "error", error=document)
+                emulator._cond.notify_all()
             self._reply(202, _ACCEPTED)
         elif route == ("GET", _RUNTIME + "restore/next"):
             self._reply(200, b"")
@@ -359,7 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.extensions.append(
                 {"name": name, "id": identifier, "events": events, "inbox": []}
             )
-            emulator._cond.notify_all()
+            emulator._work.notify_all()
         self._reply(
             200,
             {

@@ -157,7 +157,13 @@ class RuntimeEmulator:
         self.restore_error: dict[str, Any] | None = None
         self.extensions: list[dict[str, Any]] = []
         self.calls: list[str] = []
-        self._cond = threading.Condition()
+        # One lock, three conditions, so each change wakes only the threads it concerns:
+        # the test waiting for results, the runtime's next calls, the extensions' event/next.
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        self._work = threading.Condition(lock)
+        self._events = threading.Condition(lock)
+        self._call_waiters = 0
         self._queue: list[Invocation] = []
         self._active: dict[str, Invocation] = {}
         self._waiting_extensions: set[str] = set()
@@ -181,7 +187,8 @@ class RuntimeEmulator:
         """Stop serving; requests still blocked in ``next`` are dropped."""
         with self._cond:
             self._closed = True
-            self._cond.notify_all()
+            for condition in (self._cond, self._work, self._events):
+                condition.notify_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -233,7 +240,7 @@ class RuntimeEmulator:
             self._active[invocation.request_id] = invocation
             if self.init_error is not None:
                 self._finish(invocation, "error", error=self.init_error)
-            self._cond.notify_all()
+            self._work.notify_all()
         return invocation
 
     def invoke(self, event: Any, timeout: float = 10.0, **options: Any) -> Result:
@@ -249,7 +256,13 @@ class RuntimeEmulator:
 
     def wait_for_call(self, call: str, timeout: float = 10.0) -> None:
         """Wait until the runtime made ``call`` (e.g. ``"GET /runtime/invocation/next"``)."""
-        if not self._wait(lambda: call in self.calls, timeout):
+        with self._cond:
+            self._call_waiters += 1
+            try:
+                made = self._cond.wait_for(lambda: call in self.calls, timeout)
+            finally:
+                self._call_waiters -= 1
+        if not made:
             raise EmulatorError(f"the runtime did not call {call} within {timeout} s")
 
     def shutdown(self, process: _Process, grace: float = 0.5) -> ShutdownResult:
@@ -258,7 +271,7 @@ class RuntimeEmulator:
         with self._cond:
             self._shutting_down = True
             sigterm = bool(self.extensions)
-            self._cond.notify_all()
+            self._events.notify_all()
         if sigterm:
             process.send_signal(signal.SIGTERM)
             try:
@@ -292,8 +305,8 @@ class RuntimeEmulator:
             extensions_ready = len(self._waiting_extensions) == len(self.extensions)
             return self._closed or (bool(self._queue) and extensions_ready)
 
-        with self._cond:
-            self._cond.wait_for(ready)
+        with self._work:
+            self._work.wait_for(ready)
             if self._closed:
                 return None
             invocation = self._queue.pop(0)
@@ -315,7 +328,7 @@ class RuntimeEmulator:
                             },
                         }
                     )
-            self._cond.notify_all()
+                    self._events.notify_all()
             return invocation
 
     def _next_extension_event(self, identifier: str) -> dict[str, Any] | None:
@@ -328,10 +341,10 @@ class RuntimeEmulator:
             shutdown = self._shutting_down and "SHUTDOWN" in extension["events"]
             return self._closed or bool(inbox) or shutdown
 
-        with self._cond:
+        with self._events:
             self._waiting_extensions.add(identifier)
-            self._cond.notify_all()
-            self._cond.wait_for(ready)
+            self._work.notify_all()
+            self._events.wait_for(ready)
             self._waiting_extensions.discard(identifier)
             if inbox:
                 return inbox.pop(0)
