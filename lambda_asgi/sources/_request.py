@@ -52,6 +52,18 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
     return headers, dict(headers)
 
 
+def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Exactly one ``cookie`` header, as HTTP/1.1 apps expect (RFC 9113 §8.2.3): several
+    (HTTP/2 viewers send one per cookie) are joined with ``"; "`` where the first one was.
+    Names must already be lowercase."""
+    crumbs = [value for name, value in pairs if name == "cookie"]
+    if len(crumbs) < 2:
+        return pairs
+    first = next(index for index, (name, _) in enumerate(pairs) if name == "cookie")
+    rest = [(name, value) for name, value in pairs[first + 1 :] if name != "cookie"]
+    return [*pairs[:first], ("cookie", "; ".join(crumbs)), *rest]
+
+
 def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
     """:func:`collect_headers` for a ``{name: [values]}`` mapping, in one pass when it can."""
     if not headers:

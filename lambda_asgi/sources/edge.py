@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 from ._percent import unquote
 from ._request import (
     collect_headers,
+    cookie_joined,
     decode_body,
     endpoint,
     event_path,
@@ -143,18 +144,6 @@ def event_type(cf: Mapping[str, Any]) -> str:
 
 def response_limit(event: Mapping[str, Any]) -> int:
     return VIEWER_LIMIT if event_type(_cf(event)) == "viewer-request" else ORIGIN_LIMIT
-
-
-def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    """Exactly one ``cookie`` header, as HTTP/1.1 apps expect (RFC 9113 §8.2.3): several
-    (HTTP/2 viewers send one per cookie) are joined with ``"; "`` where the first one was.
-    Names must already be lowercase."""
-    crumbs = [value for name, value in pairs if name == "cookie"]
-    if len(crumbs) < 2:
-        return pairs
-    first = next(index for index, (name, _) in enumerate(pairs) if name == "cookie")
-    rest = [(name, value) for name, value in pairs[first + 1 :] if name != "cookie"]
-    return [*pairs[:first], ("cookie", "; ".join(crumbs)), *rest]
 
 
 def _body(request: Mapping[str, Any], announced: bool) -> bytes:

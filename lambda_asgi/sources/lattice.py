@@ -37,6 +37,7 @@ from ._request import (
     add_content_length,
     client_from_forwarded_for,
     collect_headers,
+    cookie_joined,
     decode_body,
     endpoint,
     event_path,
@@ -45,7 +46,6 @@ from ._request import (
     split_base_path,
 )
 from ._response import encode_body, fold_headers, joined
-from .edge import cookie_joined
 
 logger = logging.getLogger("lambda_asgi")
 
