@@ -5,11 +5,27 @@ init phase) rather than on the first request.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from ._model import SYNC_RESPONSE_LIMIT, Source
 from .exceptions import ConfigurationError
+
+INVOKE_MODES = ("buffered", "response_stream")
+
+
+def invoke_mode_option(value: str | None) -> str:
+    """The invoke mode: the option, else ``$LAMBDA_ASGI_INVOKE_MODE``, else buffered."""
+    where = ""
+    if value is None:
+        value = os.environ.get("LAMBDA_ASGI_INVOKE_MODE") or "buffered"
+        where = " (from LAMBDA_ASGI_INVOKE_MODE)"
+    if value not in INVOKE_MODES:
+        raise ConfigurationError(
+            "invoke_mode", f"must be 'buffered' or 'response_stream', got {value!r}{where}"
+        )
+    return value
 
 
 def path_option(option: str, value: str | None) -> str:

@@ -141,7 +141,7 @@ class Adapter:
         self._expired: dict[asyncio.Task[Any], float] = {}
         self._oversize = oversize  # an attribute, so the benchmark can time the Adapter without it
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
-        self.invoke_mode = _invoke_mode(invoke_mode)
+        self.invoke_mode = _options.invoke_mode_option(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
         # --
         self._lifespan = _lifespan.Lifespan(app, lifespan)
@@ -339,22 +339,6 @@ class Adapter:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
         loop = event_loop()
         loop.run_until_complete(self._lifespan.shutdown())
-
-
-INVOKE_MODES = ("buffered", "response_stream")
-
-
-def _invoke_mode(value: str | None) -> str:
-    """The invoke mode: the option, else ``$LAMBDA_ASGI_INVOKE_MODE``, else buffered."""
-    where = ""
-    if value is None:
-        value = os.environ.get("LAMBDA_ASGI_INVOKE_MODE") or "buffered"
-        where = " (from LAMBDA_ASGI_INVOKE_MODE)"
-    if value not in INVOKE_MODES:
-        raise ConfigurationError(
-            "invoke_mode", f"must be 'buffered' or 'response_stream', got {value!r}{where}"
-        )
-    return value
 
 
 def _phrase(status: int) -> str:
