@@ -28,6 +28,7 @@ from .exceptions import (
 )
 from .guards import oversize
 from .sources import SOURCES, detect
+from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
     from ._types import HTTPScope
@@ -236,7 +237,9 @@ class Adapter:
                     exc.reason,
                     request_id,
                 )
-                response = error_response(exc.status, f"{_phrase(exc.status)}: {exc.reason}")
+                response = error_response(
+                    exc.status, f"{reason_phrase(exc.status) or 'Error'}: {exc.reason}"
+                )
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 logger.warning(
                     "malformed %s event, answering 400 without calling the app: %s: %s "
@@ -339,15 +342,6 @@ class Adapter:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
         loop = event_loop()
         loop.run_until_complete(self._lifespan.shutdown())
-
-
-def _phrase(status: int) -> str:
-    from http import HTTPStatus  # only on this rare path: http costs import time
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 _BUILT_IN = frozenset(SOURCES)

@@ -17,6 +17,7 @@ from typing import Any
 
 from .._model import SYNC_RESPONSE_LIMIT, Config, Response, Source
 from ..exceptions import UnsupportedEventError
+from ._request import is_websocket
 from .alb import ALB
 from .edge import EDGE, REQUEST_EVENTS
 from .http_api import FUNCTION_URL, HTTP_API
@@ -71,15 +72,16 @@ def describe(event: Any) -> str:
         return f"The event is a JSON {kind}, not an object; {_DIRECT_HINT}"
     if not event:
         return f"The event is an empty object (a test invoke without a payload?); {_DIRECT_HINT}"
+    if is_websocket(event):
+        return "It looks like an API Gateway WebSocket event, which is not supported yet"
     request_context = event.get("requestContext")
-    if isinstance(request_context, Mapping):
-        if "eventType" in request_context or "connectionId" in request_context:
-            return "It looks like an API Gateway WebSocket event, which is not supported yet"
-        if "serviceNetworkArn" in request_context or "targetGroupArn" in request_context:
-            return (
-                "It looks like a VPC Lattice event, but not of event structure version 2 "
-                f"(version: {event.get('version')!r}) nor version 1 (raw_path and method)"
-            )
+    if isinstance(request_context, Mapping) and (
+        "serviceNetworkArn" in request_context or "targetGroupArn" in request_context
+    ):
+        return (
+            "It looks like a VPC Lattice event, but not of event structure version 2 "
+            f"(version: {event.get('version')!r}) nor version 1 (raw_path and method)"
+        )
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], Mapping):
         record = records[0]

@@ -37,6 +37,14 @@ Watched = dict[bytes, bytes]
 """The last value of every request header by lowercase name, for the few the sources read."""
 
 
+def is_websocket(event: Any) -> bool:
+    """An API Gateway WebSocket event (``$connect``, message, ``$disconnect``)."""
+    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
+    return isinstance(request_context, Mapping) and (
+        "eventType" in request_context or "connectionId" in request_context
+    )
+
+
 def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]:
     """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
     last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be

@@ -29,6 +29,24 @@ _TEXT_TYPES = frozenset(
 )
 
 
+_phrases: dict[int, str] = {}
+
+
+def reason_phrase(status: int) -> str:
+    """``"OK"`` for 200, ``""`` for a status without one; remembered per status (``http`` is
+    imported only on first use: nothing else needs it at import time)."""
+    phrase = _phrases.get(status)
+    if phrase is None:
+        from http import HTTPStatus
+
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        _phrases[status] = phrase
+    return phrase
+
+
 def header_text(value: bytes) -> str:
     """Decode an app's header bytes so the front door re-encodes them to the same bytes."""
     try:

@@ -33,7 +33,7 @@ from ._request import (
     split_base_path,
     value_list,
 )
-from ._response import encode_body, fold_headers, joined
+from ._response import encode_body, fold_headers, joined, reason_phrase
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -100,17 +100,10 @@ _descriptions: dict[int, str] = {}
 
 
 def status_description(status: int) -> str:
-    """``"200 OK"``: ALB's required status line text, remembered per status (``http`` and
-    ``functools`` are imported by nothing else, so neither is used at import time)."""
+    """``"200 OK"``: ALB's required status line text, remembered per status."""
     text = _descriptions.get(status)
     if text is None:
-        from http import HTTPStatus
-
-        try:
-            text = f"{status} {HTTPStatus(status).phrase}"
-        except ValueError:
-            text = f"{status} Unknown"
-        _descriptions[status] = text
+        text = _descriptions[status] = f"{status} {reason_phrase(status) or 'Unknown'}"
     return text
 
 

@@ -57,7 +57,7 @@ from ._request import (
     make_scope,
     split_base_path,
 )
-from ._response import encode_body, fold_headers
+from ._response import encode_body, fold_headers, reason_phrase
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -239,23 +239,6 @@ def to_scope(
     return scope, body
 
 
-_phrases: dict[int, str] = {}
-
-
-def status_description(status: int) -> str:
-    """``"OK"`` for 200: the reason phrase, remembered (``http`` is imported lazily)."""
-    phrase = _phrases.get(status)
-    if phrase is None:
-        from http import HTTPStatus
-
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Unknown"
-        _phrases[status] = phrase
-    return phrase
-
-
 def _forbidden(lower: str, kind: str) -> bool:
     return (
         lower in _DISALLOWED or lower.startswith(_DISALLOWED_PREFIXES) or lower in _READ_ONLY[kind]
@@ -284,7 +267,7 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
         )
     result: dict[str, Any] = {
         "status": str(response.status),
-        "statusDescription": status_description(response.status),
+        "statusDescription": reason_phrase(response.status) or "Unknown",
         "headers": headers,
     }
     body = response.body

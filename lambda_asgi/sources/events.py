@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._model import Config, Response, Source
 from .._types import LambdaContext
 from ..exceptions import EventHandlingError
-from ._request import make_scope
+from ._request import is_websocket, make_scope
 from ._response import fold_headers
 
 if TYPE_CHECKING:
@@ -56,20 +56,13 @@ def event_source(event: Any) -> str:
     return "direct"
 
 
-def _is_websocket(event: Any) -> bool:
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
-    return isinstance(request_context, Mapping) and (
-        "eventType" in request_context or "connectionId" in request_context
-    )
-
-
 def events_source(events_path: str) -> Source:
     """The source that serves every event the HTTP sources left over, at ``events_path``."""
     raw_path = events_path.encode("utf-8")
 
     def matches(event: Mapping[str, Any]) -> bool:
         # An API Gateway WebSocket event expects an HTTP-shaped answer this source cannot give.
-        return not _is_websocket(event)
+        return not is_websocket(event)
 
     def to_scope(
         event: Mapping[str, Any], context: LambdaContext, config: Config
@@ -107,9 +100,8 @@ def events_source(events_path: str) -> Source:
         return scope, body
 
     def to_response(response: Response, event: Mapping[str, Any], config: Config) -> Any:
-        origin = event_source(event)
         if not 200 <= response.status < 300:
-            raise EventHandlingError(origin, response.status, response.body)
+            raise EventHandlingError(event_source(event), response.status, response.body)
         if not response.body:
             return None
         _, _, content_type, _ = fold_headers(response.headers)
@@ -117,7 +109,7 @@ def events_source(events_path: str) -> Source:
             text = response.body.decode("utf-8")
         except UnicodeDecodeError:
             raise EventHandlingError(
-                origin, response.status, response.body, "its body is not UTF-8 text"
+                event_source(event), response.status, response.body, "its body is not UTF-8 text"
             ) from None
         mime = (content_type or "").split(";", 1)[0].strip().lower()
         if mime == "application/json" or mime.endswith("+json"):
@@ -127,7 +119,10 @@ def events_source(events_path: str) -> Source:
                 return json.loads(text)
             except ValueError:
                 raise EventHandlingError(
-                    origin, response.status, response.body, "its JSON body does not parse"
+                    event_source(event),
+                    response.status,
+                    response.body,
+                    "its JSON body does not parse",
                 ) from None
         return text
 
