@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambda_asgi import UnsupportedEventError
 from lambda_asgi.sources import SOURCES, detect
@@ -398,3 +400,74 @@ def test_the_adapter_raises_for_foreign_events(
     with pytest.raises(UnsupportedEventError, match="viewer-response"):
         adapter(EDGE_VIEWER_RESPONSE, context)
     assert app.scopes == []
+
+
+def _scan(event: dict[str, Any]) -> str | None:
+    """The definition detect() must agree with: every source's ``matches``, in order."""
+    return next((source.name for source in SOURCES if source.matches(event)), None)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["1.0", "2.0", "GET", "", "x.lambda-url.us-east-1.on.aws", "api.example.com"]),
+    st.integers(),
+)
+_CONTEXTS = st.one_of(
+    _VALUES,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "elb": st.just({"targetGroupArn": "arn"}),
+            "http": st.one_of(st.just({"method": "GET"}), _VALUES),
+            "domainName": _VALUES,
+            "serviceNetworkArn": st.just("arn"),
+            "targetGroupArn": st.just("arn"),
+            "stage": _VALUES,
+        },
+    ),
+)
+_EVENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "requestContext": _CONTEXTS,
+        "httpMethod": _VALUES,
+        "version": _VALUES,
+        "raw_path": _VALUES,
+        "method": _VALUES,
+        "Records": st.one_of(
+            _VALUES,
+            st.just([{"cf": {"request": {"uri": "/"}, "config": {"eventType": "viewer-request"}}}]),
+        ),
+    },
+)
+
+
+@given(_EVENTS)
+def test_detection_in_one_look_agrees_with_trying_every_source_in_order(
+    event: dict[str, Any],
+) -> None:
+    expected = _scan(event)
+    for sources in (SOURCES, (*SOURCES,)):  # the built-ins' one look, and the general path
+        if expected is None:
+            with pytest.raises(UnsupportedEventError):
+                detect(event, sources)
+        else:
+            assert detect(event, sources).name == expected
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        rest_event(),
+        http_api_event(),
+        http_api_event(payload_version="1.0"),
+        function_url_event(),
+        alb_event(),
+        alb_event(multi_value=True),
+        edge_event(),
+        lattice_event(),
+        lattice_event(version=1),
+    ],
+)
+def test_every_builder_event_is_detected_as_the_ordered_scan_says(event: dict[str, Any]) -> None:
+    assert detect(event).name == _scan(event)

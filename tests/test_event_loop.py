@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -408,3 +410,170 @@ class TestLoopDriving:
         # The interrupted invocation's task finishes on the next run; it must not cut it short.
         assert adapter(http_api_event(), context)["body"] == "ok"
         assert calls == 2
+
+
+class TestFirstStepShortcut:
+    """An idle loop runs the new task's first step directly, skipping a poll that could find
+    nothing; what the app observes must be exactly what one loop iteration gives it."""
+
+    @pytest.fixture
+    def shortcuts(self, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+        """One entry per invocation that took the shortcut."""
+        taken: list[bool] = []
+        first_step = adapter_module._first_step
+
+        def spy(loop: Any) -> None:
+            taken.append(True)
+            first_step(loop)
+
+        monkeypatch.setattr(adapter_module, "_first_step", spy)
+        return taken
+
+    def test_the_app_runs_in_its_task_on_a_running_loop(
+        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    ) -> None:
+        seen: dict[str, Any] = {}
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            loop = asyncio.get_running_loop()
+            seen.update(
+                loop=loop,
+                running=loop.is_running(),
+                task=asyncio.current_task() is not None,
+                hooks=tuple(sys.get_asyncgen_hooks()),
+            )
+            await respond(send, "ok")
+
+        adapter = make_adapter(app, lifespan="off")
+        mine = (lambda agen: None, lambda agen: None)
+        previous = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(*mine)
+        try:
+            assert adapter(http_api_event(), context) == ok("ok")
+            assert tuple(sys.get_asyncgen_hooks()) == mine  # restored afterwards
+        finally:
+            sys.set_asyncgen_hooks(*previous)
+        loop = event_loop()
+        assert shortcuts == [True]
+        assert seen == {
+            "loop": loop,
+            "running": True,
+            "task": True,
+            "hooks": (loop._asyncgen_firstiter_hook, loop._asyncgen_finalizer_hook),  # type: ignore[attr-defined]
+        }
+        assert not loop.is_running()
+        assert asyncio._get_running_loop() is None
+        assert loop.run_until_complete(asyncio.sleep(0, "usable")) == "usable"
+
+    def test_an_async_generator_left_open_is_closed_on_the_loop(
+        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    ) -> None:
+        closed: list[str] = []
+
+        async def numbers() -> Any:
+            try:
+                yield 1
+                yield 2
+            finally:
+                await asyncio.sleep(0)  # only possible when the loop's finalizer closes it
+                closed.append("closed")
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if not closed:
+                generator = numbers()
+                await generator.__anext__()
+                del generator  # unfinished: the loop's finalizer hook schedules aclose()
+            await respond(send, "ok")
+
+        adapter = make_adapter(app, lifespan="off")
+        assert adapter(http_api_event(), context) == ok("ok")
+        assert shortcuts == [True]
+        # aclose() then takes the next invocations' iterations: one to start its task, one
+        # more for each await in the generator's finally.
+        for _ in range(3):
+            assert adapter(http_api_event(), context) == ok("ok")
+        assert closed == ["closed"]
+
+    def test_pending_callbacks_and_timers_get_their_iteration(
+        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    ) -> None:
+        ran: list[str] = []
+        timer: list[asyncio.TimerHandle] = []
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            loop = asyncio.get_running_loop()
+            if scope["path"] == "/soon":
+                loop.call_soon(ran.append, "callback")
+            elif scope["path"] == "/later":
+                timer.append(loop.call_later(3600, ran.append, "timer"))
+            await respond(send, scope["path"])
+
+        adapter = make_adapter(app, lifespan="off")
+        assert adapter(http_api_event(path="/soon"), context) == ok("/soon")
+        assert ran == []  # left for the next invocation, as one loop iteration leaves it
+        assert adapter(http_api_event(path="/"), context) == ok("/")
+        assert ran == ["callback"]
+        assert adapter(http_api_event(path="/later"), context) == ok("/later")
+        assert adapter(http_api_event(path="/"), context) == ok("/")  # a timer is pending
+        timer[0].cancel()
+        assert adapter(http_api_event(path="/"), context) == ok("/")  # drops the cancelled one
+        assert adapter(http_api_event(path="/"), context) == ok("/")
+        assert shortcuts == [True, True, True]  # /soon, /later and the last one
+
+    def test_watched_sockets_and_debug_mode_get_their_iteration(
+        self,
+        make_adapter: AdapterFactory,
+        context: FakeContext,
+        shortcuts: list[bool],
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await respond(send, "ok")
+
+        adapter = make_adapter(app, lifespan="off")
+        loop = event_loop()
+        reader, writer = socket.socketpair()
+        try:
+            loop.add_reader(reader, lambda: None)
+            assert adapter(http_api_event(), context) == ok("ok")
+            loop.remove_reader(reader)
+        finally:
+            reader.close()
+            writer.close()
+        loop.set_debug(True)
+        try:
+            assert adapter(http_api_event(), context) == ok("ok")
+        finally:
+            loop.set_debug(False)
+        assert shortcuts == []
+        assert adapter(http_api_event(), context) == ok("ok")
+        assert shortcuts == [True]
+
+    def test_a_request_still_waiting_after_its_first_step_runs_on(
+        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await asyncio.sleep(0.01)
+            await respond(send, "late")
+
+        adapter = make_adapter(app, lifespan="off")
+        assert adapter(http_api_event(), context) == ok("late")
+        assert adapter(http_api_event(), context) == ok("late")
+        # The first left a cancelled deadline timer behind, which the second's iteration drops.
+        assert len(shortcuts) == 1
+        assert not event_loop().is_running()
+
+    def test_keyboard_interrupt_in_the_first_step_leaves_the_loop_idle(
+        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    ) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["path"] == "/stop":
+                raise KeyboardInterrupt
+            await respond(send, "ok")
+
+        adapter = make_adapter(app, lifespan="off")
+        with pytest.raises(KeyboardInterrupt):
+            adapter(http_api_event(path="/stop"), context)
+        assert shortcuts == [True]
+        assert not event_loop().is_running()
+        assert asyncio._get_running_loop() is None
+        assert adapter(http_api_event(), context) == ok("ok")

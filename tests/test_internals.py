@@ -74,3 +74,21 @@ def test_raw_root_cache_is_bounded() -> None:
     for index in range(100):
         assert _request._raw_root(f"/stage {index}") == f"/stage%20{index}".encode()
     assert len(_request._raw_roots) <= 64
+
+
+def test_header_name_cache_is_bounded_and_keeps_first_sightings_right() -> None:
+    for index in range(_request._MAX_NAMES + 10):
+        headers, _ = _request.collect_headers([(f"X-Name-{index}", "v")])
+        assert headers == [(f"x-name-{index}".encode(), b"v")]
+    assert len(_request._names) <= _request._MAX_NAMES
+    # Names seen before and names not seen yet, in one event.
+    headers, watched = _request.collect_headers([("Host", "h"), ("X-New-Once", "Zoë")])
+    assert headers == [(b"host", b"h"), (b"x-new-once", "Zoë".encode("latin-1"))]
+    assert watched == {b"host": b"h", b"x-new-once": "Zoë".encode("latin-1")}
+
+
+def test_header_names_that_are_not_strings_are_not_remembered() -> None:
+    headers, _ = _request.collect_headers([(7, 8), ("Ünï", "€")])
+    assert headers == [(b"7", b"8"), ("ünï".encode("latin-1"), "€".encode())]
+    assert "7" not in _request._names
+    assert _request._names["Ünï"] == "ünï".encode("latin-1")

@@ -239,14 +239,18 @@ class TestExtension:
     def test_the_sigterm_watcher_only_where_it_can_help(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        threads = threading.active_count()
+        # Counted by name: threads of earlier tests may still be ending meanwhile.
+        def watchers() -> int:
+            name = f"{extension.NAME}-sigterm"
+            return sum(thread.name == name for thread in threading.enumerate())
+
         helper = threading.Thread(target=extension._watch_sigterm)
         helper.start()
         helper.join()
-        assert threading.active_count() == threads  # not the main thread: nothing started
+        assert watchers() == 0  # not the main thread: nothing started
         monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_DFL)
         extension._watch_sigterm()
-        assert threading.active_count() == threads  # no Python handler: nothing to run
+        assert watchers() == 0  # no Python handler: nothing to run
         monkeypatch.undo()
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
         try:
@@ -254,9 +258,9 @@ class TestExtension:
                 signal.set_wakeup_fd(fd)
                 extension._watch_sigterm()
                 assert signal.set_wakeup_fd(-1) == fd  # an event loop's wakeup fd is kept
-            assert threading.active_count() == threads
+            assert watchers() == 0
             extension._watch_sigterm()
-            assert threading.active_count() == threads + 1
+            assert watchers() == 1
             assert signal.set_wakeup_fd(-1) != -1
         finally:
             signal.signal(signal.SIGTERM, previous)

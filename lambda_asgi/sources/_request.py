@@ -45,18 +45,34 @@ def is_websocket(event: Any) -> bool:
     )
 
 
+# Header name as the event spells it -> lowercase bytes. Names repeat on every request, and an
+# event's names are its dict keys, whose hashes are already known, so one lookup replaces a
+# lower() and an encode() per header. Bounded, as names are the client's to choose.
+_names: dict[str, bytes] = {}
+_MAX_NAMES = 1024
+
+
+def header_name(name: Any) -> bytes:
+    """A request header name as lowercase bytes, remembered for string names."""
+    if type(name) is not str:
+        return header_bytes(str(name).lower())
+    found = _names.get(name)
+    if found is None:
+        if len(_names) >= _MAX_NAMES:
+            _names.clear()
+        found = _names[name] = header_bytes(name.lower())
+    return found
+
+
 def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]:
     """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
     last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be
     iterable twice (a list, or a dict's items view)."""
-    try:  # fast path: string names and values within latin-1, as nearly all events are
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
-        ]
-    except (UnicodeEncodeError, AttributeError):
-        headers = [
-            (header_bytes(str(name).lower()), header_bytes(str(value))) for name, value in items
-        ]
+    names = _names
+    try:  # fast path: known names, string values within latin-1, as nearly all events are
+        headers = [(names[name], value.encode("latin-1")) for name, value in items]
+    except (KeyError, TypeError, UnicodeEncodeError, AttributeError):
+        headers = [(header_name(name), header_bytes(str(value))) for name, value in items]
     return headers, dict(headers)
 
 
@@ -76,13 +92,14 @@ def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
     """:func:`collect_headers` for a ``{name: [values]}`` mapping, in one pass when it can."""
     if not headers:
         return [], {}
+    names = _names
     try:
         pairs = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            (names[name], value.encode("latin-1"))
             for name, values in headers.items()
             for value in (values if type(values) is list else value_list(values))
         ]
-    except (UnicodeEncodeError, AttributeError):
+    except (KeyError, TypeError, UnicodeEncodeError, AttributeError):
         return collect_headers(multi_headers(headers))
     return pairs, dict(pairs)
 
