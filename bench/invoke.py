@@ -143,7 +143,9 @@ def format_report(results: Results) -> str:
     imports = results.imports
     lines.append(
         f"  import lambda_asgi adds {imports.lambda_asgi_ms:.2f} ms beyond asyncio "
-        f"(best {imports.lambda_asgi_best_ms:.2f} ms; asyncio itself {imports.asyncio_ms:.2f} ms)  "
+        f"(best {imports.lambda_asgi_best_ms:.2f} ms; {imports.lambda_asgi_unsettled_ms:.2f} ms "
+        f"if it also pays asyncio's pending collection; asyncio itself "
+        f"{imports.asyncio_ms:.2f} ms)  "
         f"(target < {IMPORT_TARGET_MS:.0f} ms)  "
         f"{_verdict(imports.lambda_asgi_ms < IMPORT_TARGET_MS)}"
     )

@@ -89,6 +89,26 @@ def _checked_headers(headers: Any) -> Headers:
         ) from None
 
 
+def _kind(message: object) -> object:
+    """What a message that is not a dict is reported as: itself (``None``, a string ...)."""
+    return message.get("type") if isinstance(message, dict) else message
+
+
+def _body_bytes(chunk: object) -> bytes:
+    """A body that is not exactly ``bytes``: a copy of a bytes-like one, else a violation."""
+    if not isinstance(chunk, _BODY_KINDS):
+        raise ProtocolError(f"'body' must be bytes, got {type(chunk).__name__}")
+    return bytes(chunk)
+
+
+def _status(value: object) -> int:
+    """A status that is not a plain ``int`` from 100 to 599: an int subclass in range (an
+    ``HTTPStatus``) as its number, else a violation."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
+        raise ProtocolError(f"'status' must be an integer from 100 to 599, got {value!r}")
+    return int(value)
+
+
 def _not_bytes(name: object, value: object) -> tuple[bytes, bytes]:
     raise ProtocolError(f"header names and values must be bytes, got {name!r:.40}: {value!r:.40}")
 
@@ -154,39 +174,40 @@ async def run_http(
 
     async def send(message: Message) -> None:
         nonlocal started, streaming, complete, status, response_headers, violation
-        kind = message.get("type") if isinstance(message, dict) else message
+        kind = message.get("type") if type(message) is dict else _kind(message)
         try:
             if complete:
                 raise ProtocolError(f"{kind!r} sent after the response was complete")
-            if not started:
+            if started:
+                if kind != "http.response.body":
+                    raise ProtocolError(
+                        f"expected 'http.response.body' after the start, got {kind!r}"
+                    )
+                chunk = message.get("body", b"")
+                if type(chunk) is not bytes:
+                    chunk = _body_bytes(chunk)
+            else:
                 if kind != "http.response.start":
                     raise ProtocolError(f"expected 'http.response.start' first, got {kind!r}")
                 value = message.get("status")
-                if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
-                    raise ProtocolError(
-                        f"'status' must be an integer from 100 to 599, got {value!r}"
-                    )
+                if type(value) is not int or not 100 <= value <= 599:
+                    value = _status(value)
                 response_headers = _checked_headers(message.get("headers"))
-                status = int(value)
+                status = value
                 started = True
                 return
-            if kind != "http.response.body":
-                raise ProtocolError(f"expected 'http.response.body' after the start, got {kind!r}")
-            chunk = message.get("body", b"")
-            if not isinstance(chunk, _BODY_KINDS):
-                raise ProtocolError(f"'body' must be bytes, got {type(chunk).__name__}")
         except ProtocolError as exc:
             violation = str(exc)
             logger.error("ASGI protocol violation: %s (%s)", violation, _where(scope, request_id))
             raise
         if chunk:
             if sink is None:
-                chunks.append(bytes(chunk))
+                chunks.append(chunk)
             else:
                 if not streaming:
                     streaming = True
                     await sink.start(status, response_headers)
-                await sink.write(bytes(chunk))
+                await sink.write(chunk)
         if not message.get("more_body", False):
             complete = True
             if completed is not None and not completed.done():

@@ -3,6 +3,9 @@ prefix matching and the reprs shown in debugging sessions."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from lambda_asgi._model import Config, Response
 from lambda_asgi.sources import SOURCES, _request, _response
 
@@ -92,3 +95,37 @@ def test_header_names_that_are_not_strings_are_not_remembered() -> None:
     assert headers == [(b"7", b"8"), ("ünï".encode("latin-1"), "€".encode())]
     assert "7" not in _request._names
     assert _request._names["Ünï"] == "ünï".encode("latin-1")
+
+
+_FRESH_PROCESS = """
+import sys
+import lambda_asgi
+from lambda_asgi.sources import EDGE, LATTICE, LATTICE_V1
+from lambda_asgi.testing import FakeContext, edge_event, http_api_event, lattice_event
+
+deferred = ("lambda_asgi.sources.edge", "lambda_asgi.sources.lattice")
+
+async def app(scope, receive, send):
+    headers = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+handler = lambda_asgi.Adapter(app, lifespan="off")
+assert handler(http_api_event(path="/api"), FakeContext())["body"] == "/api"
+assert not any(name in sys.modules for name in deferred), "loaded without need"
+viewer = edge_event(event_type="viewer-request")
+assert EDGE.response_limit(viewer) == 40 * 1024  # loads the module on the way
+assert "lambda_asgi.sources.edge" in sys.modules
+assert LATTICE.response_limit == LATTICE_V1.response_limit == 6 * 1024 * 1024
+print(handler(lattice_event(path="/l2"), FakeContext())["body"])
+print(handler(lattice_event(path="/l1", version=1), FakeContext())["body"])
+print(handler(edge_event(path="/e"), FakeContext())["body"])
+"""
+
+
+def test_edge_and_lattice_load_with_their_first_event() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS], capture_output=True, text=True, check=False
+    )
+    assert completed.stderr == ""
+    assert completed.stdout.split() == ["/l2", "/l1", "/e"]

@@ -12,17 +12,89 @@ top-level keys, the supported sources, and what the event looks like when we can
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._model import SYNC_RESPONSE_LIMIT, Config, Response, Source
+from .._types import LambdaContext
 from ..exceptions import UnsupportedEventError
 from ._request import is_websocket
 from .alb import ALB
-from .edge import EDGE, REQUEST_EVENTS
 from .http_api import FUNCTION_URL, HTTP_API
-from .lattice import LATTICE, LATTICE_V1
 from .rest import HTTP_API_V1, REST
+
+# Lambda@Edge and VPC Lattice: recognised here, translated by their modules, which are loaded
+# by the first event that needs them (most functions never see one, so never pay to import
+# them). Each module fills its Source in when loaded; until then, each entry loads it.
+
+REQUEST_EVENTS = ("viewer-request", "origin-request")
+"""The Lambda@Edge triggers that carry a request for the app."""
+
+
+def _cf(event: Mapping[str, Any]) -> Any:
+    records = event.get("Records")
+    if type(records) is not list or not records or type(records[0]) is not dict:
+        return None
+    return records[0].get("cf")
+
+
+def is_edge(event: Mapping[str, Any]) -> bool:
+    """A request event: ``Records[0].cf.request`` without a ``response`` beside it."""
+    cf = _cf(event)
+    if type(cf) is not dict or type(cf.get("request")) is not dict or "response" in cf:
+        return False
+    config = cf.get("config")
+    kind = config.get("eventType") if type(config) is dict else None
+    return kind is None or kind in REQUEST_EVENTS
+
+
+def is_lattice(event: Mapping[str, Any]) -> bool:
+    if event.get("version") != "2.0":
+        return False
+    request_context = event.get("requestContext")
+    return (
+        type(request_context) is dict
+        and "http" not in request_context
+        and ("serviceNetworkArn" in request_context or "targetGroupArn" in request_context)
+    )
+
+
+def is_lattice_v1(event: Mapping[str, Any]) -> bool:
+    return "raw_path" in event and "method" in event and "httpMethod" not in event
+
+
+def _load(module: str) -> None:
+    if module == "edge":
+        from . import edge  # noqa: F401
+    else:
+        from . import lattice  # noqa: F401
+
+
+def _deferred(name: str, matches: Callable[[Mapping[str, Any]], bool], module: str) -> Source:
+    """A Source whose translations are in ``module``, which replaces these on import."""
+
+    def to_scope(event: Mapping[str, Any], context: LambdaContext, config: Config) -> Any:
+        _load(module)
+        return source.to_scope(event, context, config)
+
+    def to_response(response: Response, event: Mapping[str, Any], config: Config) -> Any:
+        _load(module)
+        return source.to_response(response, event, config)
+
+    def response_limit(event: Mapping[str, Any]) -> int:
+        _load(module)
+        limit = source.response_limit
+        return limit if isinstance(limit, int) else limit(event)
+
+    source = Source(name, matches, to_scope, to_response, response_limit=response_limit)
+    if module == "lattice":
+        source.response_limit = SYNC_RESPONSE_LIMIT
+    return source
+
+
+EDGE = _deferred("edge", is_edge, "edge")
+LATTICE = _deferred("lattice", is_lattice, "lattice")
+LATTICE_V1 = _deferred("lattice_v1", is_lattice_v1, "lattice")
 
 SOURCES: tuple[Source, ...] = (
     ALB,
@@ -151,4 +223,7 @@ __all__ = [
     "Source",
     "describe",
     "detect",
+    "is_edge",
+    "is_lattice",
+    "is_lattice_v1",
 ]

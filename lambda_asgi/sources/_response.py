@@ -62,19 +62,35 @@ case-insensitively under their first spelling, values in order, ``Set-Cookie`` s
 _SPECIAL = frozenset({"set-cookie", "content-type", "content-encoding"})
 
 
+# An app's header name bytes -> (the name as text, lowercased): apps send the same few names
+# (mostly bytes literals, whose hashes are known) on every response. Bounded.
+_names: dict[bytes, tuple[str, str]] = {}
+_MAX_NAMES = 512
+
+
+def _name(raw: bytes) -> tuple[str, str]:
+    if len(_names) >= _MAX_NAMES:
+        _names.clear()
+    name = header_text(raw)
+    known = _names[raw] = (name, name.lower())
+    return known
+
+
 def fold_headers(headers: Headers) -> Folded:
     """Group the app's response headers; see :data:`Folded`."""
-    try:  # fast path: UTF-8 (and so ASCII) headers, as nearly all apps send
-        pairs = [(name.decode(), value.decode()) for name, value in headers]
-    except UnicodeDecodeError:
-        pairs = [(header_text(name), header_text(value)) for name, value in headers]
     groups: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
     cookies: list[str] = []
     content_type: str | None = None
     content_encoded = False
-    for name, value in pairs:
-        lower = name.lower()
+    names = _names
+    for raw_name, raw_value in headers:
+        known = names.get(raw_name)
+        name, lower = _name(raw_name) if known is None else known
+        try:  # UTF-8 (and so ASCII) values, as nearly all apps send
+            value = raw_value.decode()
+        except UnicodeDecodeError:
+            value = raw_value.decode("latin-1")
         if lower in _SPECIAL:
             if lower == "set-cookie":
                 cookies.append(value)
@@ -83,12 +99,12 @@ def fold_headers(headers: Headers) -> Folded:
                 content_type = value
             else:
                 content_encoded = value.strip().lower() not in ("", "identity")
-        known = spelling.get(lower)
-        if known is None:
+        first = spelling.get(lower)
+        if first is None:
             spelling[lower] = name
             groups[name] = [value]
         else:
-            groups[known].append(value)
+            groups[first].append(value)
     return groups, cookies, content_type, content_encoded
 
 

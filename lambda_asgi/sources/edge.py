@@ -40,12 +40,15 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._model import Config, Response, Source
+from .._model import Config, Response
 from .._types import LambdaContext
 from ..exceptions import InvalidRequestError
 
 if TYPE_CHECKING:
     from .._types import HTTPScope
+# The predicate and the Source object live in the package, so detection needs no import of
+# this module; it is loaded by the first Lambda@Edge request, and fills the Source in below.
+from . import EDGE, REQUEST_EVENTS, _cf, is_edge
 from ._percent import unquote
 from ._request import (
     collect_headers,
@@ -61,7 +64,6 @@ from ._response import encode_body, fold_headers, reason_phrase
 
 logger = logging.getLogger("lambda_asgi")
 
-REQUEST_EVENTS = ("viewer-request", "origin-request")
 VIEWER_LIMIT = 40 * 1024
 ORIGIN_LIMIT = 1024 * 1024
 
@@ -114,23 +116,6 @@ _READ_ONLY = {
     ),
 }
 _NO_BODY_STATUSES = (204, 304)
-
-
-def _cf(event: Mapping[str, Any]) -> Any:
-    records = event.get("Records")
-    if type(records) is not list or not records or type(records[0]) is not dict:
-        return None
-    return records[0].get("cf")
-
-
-def is_edge(event: Mapping[str, Any]) -> bool:
-    """A request event: ``Records[0].cf.request`` without a ``response`` beside it."""
-    cf = _cf(event)
-    if type(cf) is not dict or type(cf.get("request")) is not dict or "response" in cf:
-        return False
-    config = cf.get("config")
-    kind = config.get("eventType") if type(config) is dict else None
-    return kind is None or kind in REQUEST_EVENTS
 
 
 def event_type(cf: Mapping[str, Any]) -> str:
@@ -285,4 +270,8 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     return result
 
 
-EDGE = Source("edge", is_edge, to_scope, to_response, response_limit=response_limit)
+EDGE.to_scope = to_scope
+EDGE.to_response = to_response
+EDGE.response_limit = response_limit
+
+__all__ = ["EDGE", "REQUEST_EVENTS", "is_edge", "response_limit", "to_response", "to_scope"]

@@ -27,11 +27,14 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._model import Config, Response, Source
+from .._model import Config, Response
 from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HTTPScope
+# The predicates and the Source objects live in the package, so detection needs no import of
+# this module; it is loaded by the first Lattice request, and fills the Sources in below.
+from . import LATTICE, LATTICE_V1, is_lattice, is_lattice_v1
 from ._percent import unquote
 from ._request import (
     add_content_length,
@@ -48,21 +51,6 @@ from ._request import (
 from ._response import encode_body, fold_headers, joined
 
 logger = logging.getLogger("lambda_asgi")
-
-
-def is_lattice(event: Mapping[str, Any]) -> bool:
-    if event.get("version") != "2.0":
-        return False
-    request_context = event.get("requestContext")
-    return (
-        type(request_context) is dict
-        and "http" not in request_context
-        and ("serviceNetworkArn" in request_context or "targetGroupArn" in request_context)
-    )
-
-
-def is_lattice_v1(event: Mapping[str, Any]) -> bool:
-    return "raw_path" in event and "method" in event and "httpMethod" not in event
 
 
 def _values(values: Any) -> Iterable[Any]:
@@ -168,5 +156,16 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     }
 
 
-LATTICE = Source("lattice", is_lattice, v2_to_scope, to_response)
-LATTICE_V1 = Source("lattice_v1", is_lattice_v1, v1_to_scope, to_response)
+LATTICE.to_scope = v2_to_scope
+LATTICE.to_response = LATTICE_V1.to_response = to_response
+LATTICE_V1.to_scope = v1_to_scope
+
+__all__ = [
+    "LATTICE",
+    "LATTICE_V1",
+    "is_lattice",
+    "is_lattice_v1",
+    "to_response",
+    "v1_to_scope",
+    "v2_to_scope",
+]
