@@ -8,7 +8,7 @@ from urllib.parse import unquote as urllib_unquote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_asgi.sources._percent import quote, unquote
+from lambda_asgi.sources._request import quote, unquote
 
 SAFE_SETS = st.sampled_from(["", "/", "%+=/:@!$'()*,;~?[]"])
 ESCAPE_LIKE = st.sampled_from(["%", "%2", "%zz", "%41", "%e9", "%C3%A9", "%F0%9F", "%%", "%+1"])

@@ -18,7 +18,6 @@ from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import AlbResponse, HTTPScope
-from ._percent import unquote
 from ._request import (
     add_content_length,
     client_from_forwarded_for,
@@ -31,6 +30,7 @@ from ._request import (
     raw_query,
     single_headers,
     split_base_path,
+    unquote,
     value_list,
 )
 from ._response import encode_body, fold_headers, joined, reason_phrase

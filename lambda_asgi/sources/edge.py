@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 # The predicate and the Source object live in the package, so detection needs no import of
 # this module; it is loaded by the first Lambda@Edge request, and fills the Source in below.
 from . import EDGE, REQUEST_EVENTS, _cf, is_edge
-from ._percent import unquote
 from ._request import (
     collect_headers,
     cookie_joined,
@@ -59,6 +58,7 @@ from ._request import (
     header_bytes,
     make_scope,
     split_base_path,
+    unquote,
 )
 from ._response import encode_body, fold_headers, reason_phrase
 

@@ -20,7 +20,6 @@ from .._types import Headers, LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HttpApiResponse, HTTPScope
-from ._percent import unquote
 from ._request import (
     Watched,
     add_content_length,
@@ -35,6 +34,7 @@ from ._request import (
     single_headers,
     split_base_path,
     split_http_api_stage,
+    unquote,
 )
 from ._response import encode_body, fold_headers, joined
 

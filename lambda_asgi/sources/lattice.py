@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 # The predicates and the Source objects live in the package, so detection needs no import of
 # this module; it is loaded by the first Lattice request, and fills the Sources in below.
 from . import LATTICE, LATTICE_V1, is_lattice, is_lattice_v1
-from ._percent import unquote
 from ._request import (
     add_content_length,
     client_from_forwarded_for,
@@ -47,6 +46,7 @@ from ._request import (
     make_scope,
     raw_query,
     split_base_path,
+    unquote,
 )
 from ._response import encode_body, fold_headers, joined
 

@@ -19,7 +19,6 @@ from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HTTPScope, RestResponse
-from ._percent import unquote
 from ._request import (
     add_content_length,
     collect_headers,
@@ -33,6 +32,7 @@ from ._request import (
     single_headers,
     split_base_path,
     split_http_api_stage,
+    unquote,
 )
 from ._response import encode_body, fold_headers
 
