@@ -58,6 +58,8 @@ def test_quick_run_reports_every_case(
     assert len(figures["rows"]) == 4
     assert all(row["speedup"] > 0 for row in figures["rows"])
     assert figures["imports"]["lambda_asgi_ms"] > 0
+    # ... and the figure that also pays asyncio's pending collection.
+    assert figures["imports"]["lambda_asgi_unsettled_ms"] > 0
     printed = capsys.readouterr().out
     assert "targets (raw app)" in printed
     verdicts = [line for line in printed.splitlines() if line.endswith("MET")]
