@@ -46,7 +46,7 @@ def _table(safe: str) -> list[str]:
 def quote(text: str, safe: str = "/") -> str:
     """Percent-encode every UTF-8 byte of ``text`` except unreserved ones and ``safe``."""
     table = _table(safe)
-    return "".join([table[byte] for byte in text.encode("utf-8")])
+    return "".join([table[byte] for byte in text.encode()])
 
 
 def unquote(text: str) -> str:
@@ -55,13 +55,13 @@ def unquote(text: str) -> str:
     if "%" not in text:
         return text
     first, *rest = text.split("%")
-    decoded = bytearray(first.encode("utf-8"))
+    decoded = bytearray(first.encode())
     for part in rest:
         if len(part) >= 2 and part[0] in _HEXDIGITS and part[1] in _HEXDIGITS:
             decoded.append(int(part[:2], 16))
-            decoded += part[2:].encode("utf-8")
+            decoded += part[2:].encode()
         else:
-            decoded += b"%" + part.encode("utf-8")
+            decoded += b"%" + part.encode()
     return decoded.decode("utf-8", "replace")
 
 
@@ -73,7 +73,7 @@ def header_bytes(value: str) -> bytes:
     try:
         return value.encode("latin-1")
     except UnicodeEncodeError:
-        return value.encode("utf-8")
+        return value.encode()
 
 
 Watched = dict[bytes, bytes]
@@ -186,7 +186,7 @@ def decode_body(body: str | None, is_base64: bool) -> bytes:
             raise InvalidRequestError(
                 "the event flags its body as base64 (isBase64Encoded) but it is not valid base64"
             ) from None
-    return body.encode("utf-8")
+    return body.encode()
 
 
 def add_content_length(headers: Headers, watched: Watched, body: bytes) -> None:
@@ -302,7 +302,7 @@ def raw_query(pairs: Iterable[tuple[str, str]]) -> bytes:
     them so the app decodes exactly once; only characters no client leaves bare get encoded."""
     return "&".join(
         f"{quote(name, safe=_QUERY_SAFE)}={quote(value, safe=_QUERY_SAFE)}" for name, value in pairs
-    ).encode("utf-8")
+    ).encode()
 
 
 def strip_prefix(path: str, prefix: str) -> str | None:

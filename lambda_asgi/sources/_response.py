@@ -50,7 +50,7 @@ def reason_phrase(status: int) -> str:
 def header_text(value: bytes) -> str:
     """Decode an app's header bytes so the front door re-encodes them to the same bytes."""
     try:
-        return value.decode("utf-8")
+        return value.decode()
     except UnicodeDecodeError:
         return value.decode("latin-1")
 
@@ -154,7 +154,7 @@ def encode_body(
         return "", False
     if not content_encoded and is_text(content_type, config):
         try:
-            return body.decode("utf-8"), False
+            return body.decode(), False
         except UnicodeDecodeError:
             pass
     return b64encode(body).decode("ascii"), True

@@ -73,7 +73,7 @@ def to_scope(
 
     wire_path = event_path(event.get("path"))
     path = unquote(wire_path)
-    raw_path = wire_path.encode("utf-8")
+    raw_path = wire_path.encode()
     root_path = ""
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)

@@ -194,7 +194,7 @@ def to_scope(
 
     wire_path = event_path(request.get("uri"))
     path = unquote(wire_path)
-    raw_path = wire_path.encode("utf-8")
+    raw_path = wire_path.encode()
     root_path = ""
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)
@@ -213,7 +213,7 @@ def to_scope(
         root_path=root_path,
         path=path,
         raw_path=raw_path,
-        query_string=query.encode("utf-8"),
+        query_string=query.encode(),
         headers=headers,
         client=(client_ip, 0) if client_ip else None,
         server=server,

@@ -58,7 +58,7 @@ def event_source(event: Any) -> str:
 
 def events_source(events_path: str) -> Source:
     """The source that serves every event the HTTP sources left over, at ``events_path``."""
-    raw_path = events_path.encode("utf-8")
+    raw_path = events_path.encode()
 
     def matches(event: Mapping[str, Any]) -> bool:
         # An API Gateway WebSocket event expects an HTTP-shaped answer this source cannot give.
@@ -69,17 +69,17 @@ def events_source(events_path: str) -> Source:
     ) -> tuple[HTTPScope, bytes]:
         import json  # only applications that use events pay for the import
 
-        body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
         origin = event_source(event)
         headers = [
             (b"host", b"localhost"),
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode("ascii")),
-            (b"x-lambda-event-source", origin.encode("utf-8")),
+            (b"x-lambda-event-source", origin.encode()),
             (b"x-lambda-request-id", str(getattr(context, "aws_request_id", "")).encode()),
         ]
         if origin == "aws:events" and isinstance(event.get("detail-type"), str):
-            headers.append((b"x-lambda-event-detail-type", event["detail-type"].encode("utf-8")))
+            headers.append((b"x-lambda-event-detail-type", event["detail-type"].encode()))
         trace_id = os.environ.get("_X_AMZN_TRACE_ID")
         if trace_id:
             headers.append((b"x-amzn-trace-id", trace_id.encode("latin-1", "replace")))
@@ -106,7 +106,7 @@ def events_source(events_path: str) -> Source:
             return None
         _, _, content_type, _ = fold_headers(response.headers)
         try:
-            text = response.body.decode("utf-8")
+            text = response.body.decode()
         except UnicodeDecodeError:
             raise EventHandlingError(
                 event_source(event), response.status, response.body, "its body is not UTF-8 text"

@@ -93,7 +93,7 @@ def _to_scope(
     wire_path = event_path(event.get("rawPath") or http.get("path"))
     raw_path: bytes | None
     if function_url:
-        path, raw_path = unquote(wire_path), wire_path.encode("utf-8")
+        path, raw_path = unquote(wire_path), wire_path.encode()
         root_path = ""
         if config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
@@ -105,7 +105,7 @@ def _to_scope(
     if query is None:  # hand-written events: rebuild from the decoded parameters
         query_string = decoded_query(None, event.get("queryStringParameters"))
     else:
-        query_string = query.encode("utf-8")
+        query_string = query.encode()
 
     scheme, server = endpoint(watched, "https", request_context.get("domainName"))
     source_ip = http.get("sourceIp")

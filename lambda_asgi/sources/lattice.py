@@ -82,12 +82,12 @@ def _to_scope(
 
     wire_path, mark, query = event_path(wire).partition("?")
     path = unquote(wire_path or "/")
-    raw_path = (wire_path or "/").encode("utf-8")
+    raw_path = (wire_path or "/").encode()
     root_path = ""
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)
     query_string = (
-        query.encode("utf-8")
+        query.encode()
         if mark
         else raw_query((str(name), str(value)) for name, value in _pairs(params))
     )

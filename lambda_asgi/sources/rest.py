@@ -78,7 +78,7 @@ def _to_scope(
         root_path, path = split_http_api_stage(wire_path, request_context, config)
         raw_path = None
     else:
-        path, raw_path = unquote(wire_path), wire_path.encode("utf-8")
+        path, raw_path = unquote(wire_path), wire_path.encode()
         root_path = _stage_root(request_context, wire_path)
         if not root_path and config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
