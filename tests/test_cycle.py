@@ -8,9 +8,10 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -192,6 +193,8 @@ AFTER = "expected 'http.response.body' after the start, got"
         ([start(headers=[b"ab"])], f"{NOT_BYTES} 97: 98"),
         ([start(headers=[(bytearray(b"x-a"), b"1")])], f"{NOT_BYTES} bytearray(b'x-a'): b'1'"),
         ([START, {"type": "http.response.body", "body": "text"}], "'body' must be bytes, got str"),
+        ([cast(Message, "oops")], f"{FIRST} 'oops'"),
+        ([START, cast(Message, None)], f"{AFTER} None"),
     ],
 )  # fmt: skip
 def test_violation_raises_into_the_app_and_is_a_500(
@@ -229,6 +232,15 @@ def test_message_after_complete_raises_but_the_response_stands(
     assert serve(app) == ok("done")
     assert seen == [text]
     assert logged() == [violation(text)]
+
+
+def test_messages_of_dict_subclasses_and_bytes_like_bodies_are_accepted(serve: Serve) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(OrderedDict(start(headers=[(b"content-type", b"text/plain")])))
+        await send(OrderedDict(type="http.response.body", body=bytearray(b"a"), more_body=True))
+        await send({"type": "http.response.body", "body": memoryview(b"b")})
+
+    assert serve(app) == ok("ab")
 
 
 @pytest.mark.parametrize("status", [HTTPStatus.OK, 100, 599])

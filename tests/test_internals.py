@@ -117,6 +117,10 @@ viewer = edge_event(event_type="viewer-request")
 assert EDGE.response_limit(viewer) == 40 * 1024  # loads the module on the way
 assert "lambda_asgi.sources.edge" in sys.modules
 assert LATTICE.response_limit == LATTICE_V1.response_limit == 6 * 1024 * 1024
+from lambda_asgi._model import Config, Response
+answer = LATTICE_V1.to_response(Response(204, [], b""), lattice_event(version=1), Config())
+assert answer == {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
+assert "lambda_asgi.sources.lattice" in sys.modules
 print(handler(lattice_event(path="/l2"), FakeContext())["body"])
 print(handler(lattice_event(path="/l1", version=1), FakeContext())["body"])
 print(handler(edge_event(path="/e"), FakeContext())["body"])
@@ -129,3 +133,16 @@ def test_edge_and_lattice_load_with_their_first_event() -> None:
     )
     assert completed.stderr == ""
     assert completed.stdout.split() == ["/l2", "/l1", "/e"]
+
+
+def test_response_header_bytes_outside_utf_8_are_read_as_latin_1() -> None:
+    assert _response.header_text(b"caf\xe9") == "café"
+    groups, cookies, content_type, encoded = _response.fold_headers(
+        [(b"X-Caf\xe9", b"cr\xe8me"), (b"x-caf\xe9", b"br\xfbl\xe9e")]
+    )
+    assert (groups, cookies, content_type, encoded) == (
+        {"X-Café": ["crème", "brûlée"]},
+        [],
+        None,
+        False,
+    )
