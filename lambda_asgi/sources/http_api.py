@@ -81,9 +81,11 @@ def _headers(event: Mapping[str, Any]) -> tuple[Headers, Watched]:
     return headers, watched
 
 
-def _to_scope(
-    event: Mapping[str, Any], context: LambdaContext, config: Config, *, function_url: bool
+def http_api_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config, function_url: bool = False
 ) -> tuple[HTTPScope, bytes]:
+    """The HTTP API scope; with ``function_url``, the Function URL one (HTTP API is served
+    without the extra call of a wrapper)."""
     request_context = event["requestContext"]
     http = request_context["http"]
     headers, watched = _headers(event)
@@ -126,16 +128,10 @@ def _to_scope(
     return scope, body
 
 
-def http_api_to_scope(
-    event: Mapping[str, Any], context: LambdaContext, config: Config
-) -> tuple[HTTPScope, bytes]:
-    return _to_scope(event, context, config, function_url=False)
-
-
 def function_url_to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config
 ) -> tuple[HTTPScope, bytes]:
-    return _to_scope(event, context, config, function_url=True)
+    return http_api_to_scope(event, context, config, True)
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> HttpApiResponse:

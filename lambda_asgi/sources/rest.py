@@ -59,9 +59,11 @@ def _stage_root(request_context: Mapping[str, Any], path: str) -> str:
     return ""
 
 
-def _to_scope(
-    event: Mapping[str, Any], context: LambdaContext, config: Config, *, decoded_path: bool
+def rest_to_scope(
+    event: Mapping[str, Any], context: LambdaContext, config: Config, decoded_path: bool = False
 ) -> tuple[HTTPScope, bytes]:
+    """The REST scope; with ``decoded_path``, the HTTP API 1.0 one (REST is served without the
+    extra call of a wrapper: it is the front door most 1.0 events come from)."""
     request_context = event.get("requestContext") or {}
     multi = event.get("multiValueHeaders")
     headers, watched = (
@@ -105,16 +107,10 @@ def _to_scope(
     return scope, body
 
 
-def rest_to_scope(
-    event: Mapping[str, Any], context: LambdaContext, config: Config
-) -> tuple[HTTPScope, bytes]:
-    return _to_scope(event, context, config, decoded_path=False)
-
-
 def http_api_v1_to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config
 ) -> tuple[HTTPScope, bytes]:
-    return _to_scope(event, context, config, decoded_path=True)
+    return rest_to_scope(event, context, config, True)
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> RestResponse:
