@@ -49,6 +49,8 @@ def is_edge(event: Mapping[str, Any]) -> bool:
 
 
 def is_lattice(event: Mapping[str, Any]) -> bool:
+    """A VPC Lattice v2 event: ``version: "2.0"`` without ``requestContext.http``, naming a
+    service network or target group."""
     if event.get("version") != "2.0":
         return False
     request_context = event.get("requestContext")
@@ -60,6 +62,7 @@ def is_lattice(event: Mapping[str, Any]) -> bool:
 
 
 def is_lattice_v1(event: Mapping[str, Any]) -> bool:
+    """A VPC Lattice v1 event: snake_case ``raw_path`` and ``method``, no ``httpMethod``."""
     return "raw_path" in event and "method" in event and "httpMethod" not in event
 
 
@@ -223,7 +226,4 @@ __all__ = [
     "Source",
     "describe",
     "detect",
-    "is_edge",
-    "is_lattice",
-    "is_lattice_v1",
 ]
