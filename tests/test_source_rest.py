@@ -197,6 +197,27 @@ def test_single_value_headers_only(make_adapter: AdapterFactory, context: FakeCo
     )
 
 
+def test_a_bare_string_in_a_multi_value_map_is_one_value(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    # Hand-written events put one value without its list; it must not be split into letters.
+    event = rest_event()
+    event["multiValueHeaders"] = {"Accept": "text/html", "X-One": "1", "X-Two": ["a", "b"]}
+    event["multiValueQueryStringParameters"] = {"q": "two words", "n": ["1", "2"]}
+    app, _ = serve(make_adapter, event, context)
+    assert app.scope["headers"][:4] == [
+        (b"accept", b"text/html"),
+        (b"x-one", b"1"),
+        (b"x-two", b"a"),
+        (b"x-two", b"b"),
+    ]
+    assert parse_qsl(app.scope["query_string"].decode()) == [
+        ("q", "two words"),
+        ("n", "1"),
+        ("n", "2"),
+    ]
+
+
 def test_minimal_hand_written_event(make_adapter: AdapterFactory, context: FakeContext) -> None:
     event: dict[str, Any] = {
         "httpMethod": None,
@@ -316,7 +337,7 @@ def test_invalid_base64_body_is_a_400(
     [
         ("headers", "Host: example.com"),
         ("multiValueHeaders", {"Accept": 3}),
-        ("multiValueHeaders", {"Accept": "text/html"}),
+        ("multiValueHeaders", {"Accept": {"text/html": 1, "text/plain": 1}}),
         ("requestContext", "prod"),
         ("path", 7),
         ("body", {"k": 1}),

@@ -132,17 +132,14 @@ def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 
 
 def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
-    """:func:`collect_headers` for a ``{name: [values]}`` mapping, in one pass when it can."""
+    """:func:`collect_headers` for a ``{name: [values]}`` mapping; in one pass when every
+    entry holds exactly one value, as nearly all do (a header sent twice takes the other)."""
     if not headers:
         return [], {}
     names = _names
     try:
-        pairs = [
-            (names[name], value.encode("latin-1"))
-            for name, values in headers.items()
-            for value in (values if type(values) is list else value_list(values))
-        ]
-    except (KeyError, TypeError, UnicodeEncodeError, AttributeError):
+        pairs = [(names[name], value.encode("latin-1")) for name, [value] in headers.items()]
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
         return collect_headers(multi_headers(headers))
     return pairs, dict(pairs)
 
@@ -166,12 +163,15 @@ def multi_headers(headers: Any) -> list[tuple[Any, Any]]:
 
 
 def value_list(values: Any) -> Sequence[Any]:
-    """The values of a multi-value map entry; a bare string (not a list) is a malformed event,
-    and iterating it would split it into characters."""
+    """The values of a multi-value map entry: a list (or tuple), ``None`` for none, and a bare
+    string, which hand-written events use for a single value, as that one value (iterating it
+    would split it into characters). Anything else is a malformed event."""
     if type(values) is list or type(values) is tuple:
         return values
     if values is None:
         return ()
+    if type(values) is str:
+        return (values,)
     raise TypeError(f"multi-value entries must be lists, got {values!r:.40}")
 
 
