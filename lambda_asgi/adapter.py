@@ -395,7 +395,7 @@ def _first_step(loop: Any) -> None:
         _hooks.clear()  # one process loop: a replaced one's hooks are not needed again
         hooks = _hooks[loop] = (loop._asyncgen_firstiter_hook, loop._asyncgen_finalizer_hook)
     previous = sys.get_asyncgen_hooks()
-    loop._thread_id = get_ident()
+    loop._thread_id = _get_ident()
     sys.set_asyncgen_hooks(*hooks)
     _set_running_loop(loop)
     try:
@@ -410,7 +410,7 @@ def _first_step(loop: Any) -> None:
 # The loop's async generator hooks, as bound methods made once rather than per invocation.
 _hooks: dict[Any, tuple[Any, Any]] = {}
 _set_running_loop = asyncio.events._set_running_loop
-get_ident = threading.get_ident
+_get_ident = threading.get_ident
 
 
 def _without(response: Response, names: frozenset[bytes]) -> Response:

@@ -73,8 +73,14 @@ def _load(module: str) -> None:
         from . import lattice  # noqa: F401
 
 
-def _deferred(name: str, matches: Callable[[Mapping[str, Any]], bool], module: str) -> Source:
-    """A Source whose translations are in ``module``, which replaces these on import."""
+def _deferred(
+    name: str,
+    matches: Callable[[Mapping[str, Any]], bool],
+    module: str,
+    response_limit: int | None = None,
+) -> Source:
+    """A Source whose translations (and, without a fixed ``response_limit``, its limit) are in
+    ``module``, which replaces these stand-ins with them when it is imported."""
 
     def to_scope(event: Mapping[str, Any], context: LambdaContext, config: Config) -> Any:
         _load(module)
@@ -84,20 +90,19 @@ def _deferred(name: str, matches: Callable[[Mapping[str, Any]], bool], module: s
         _load(module)
         return source.to_response(response, event, config)
 
-    def response_limit(event: Mapping[str, Any]) -> int:
+    def limit_of(event: Mapping[str, Any]) -> int:
         _load(module)
         limit = source.response_limit
         return limit if isinstance(limit, int) else limit(event)
 
-    source = Source(name, matches, to_scope, to_response, response_limit=response_limit)
-    if module == "lattice":
-        source.response_limit = SYNC_RESPONSE_LIMIT
+    limit = limit_of if response_limit is None else response_limit
+    source = Source(name, matches, to_scope, to_response, response_limit=limit)
     return source
 
 
-EDGE = _deferred("edge", is_edge, "edge")
-LATTICE = _deferred("lattice", is_lattice, "lattice")
-LATTICE_V1 = _deferred("lattice_v1", is_lattice_v1, "lattice")
+EDGE = _deferred("edge", is_edge, "edge")  # its limit depends on the trigger
+LATTICE = _deferred("lattice", is_lattice, "lattice", SYNC_RESPONSE_LIMIT)
+LATTICE_V1 = _deferred("lattice_v1", is_lattice_v1, "lattice", SYNC_RESPONSE_LIMIT)
 
 SOURCES: tuple[Source, ...] = (
     ALB,
