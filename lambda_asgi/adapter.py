@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, get_args
 
 from . import _options
@@ -176,11 +176,15 @@ class Adapter:
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
         # One loop iteration first: most requests are answered in it, and need no deadline
         # timer. Those still running get one, then the loop runs until the task stops it.
-        if idle:
-            _run(loop, task, _first_step)
-        else:
+        if not idle:
             loop.stop()
             _run(loop, task)
+        else:
+            try:
+                _first_step(loop)
+            except BaseException:
+                _retrieve(task)
+                raise
         if task.done():
             return task.result()
         timer = self._arm(task, context, loop, started)
@@ -354,17 +358,19 @@ class Adapter:
 _BUILT_IN = frozenset(SOURCES)
 
 
-def _run(
-    loop: asyncio.AbstractEventLoop,
-    task: asyncio.Task[Any],
-    run: Callable[[Any], None] = lambda loop: loop.run_forever(),
-) -> None:
+def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
     try:
-        run(loop)
-    except BaseException:  # KeyboardInterrupt, SystemExit out of the app's task
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: the exception propagating is the one to see
+        loop.run_forever()
+    except BaseException:
+        _retrieve(task)
         raise
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """For a KeyboardInterrupt or SystemExit out of the app's task, on its way up: mark the
+    task's copy retrieved, as the exception propagating is the one to see."""
+    if task.done() and not task.cancelled():
+        task.exception()
 
 
 # Exactly the stock loop: its internals are known, so that one iteration can be shortened.
@@ -379,7 +385,7 @@ def _idle(loop: Any) -> bool:
         type(loop) is _STOCK_LOOP
         and not loop._ready
         and not loop._scheduled
-        and len(loop._selector.get_map()) == 1
+        and len(loop._selector._fd_to_key) == 1
         and not loop._debug
     )
 
