@@ -88,15 +88,17 @@ def rest_to_scope(
     scheme, server = endpoint(watched, "https", request_context.get("domainName"))
     identity = request_context.get("identity") or {}
     source_ip = identity.get("sourceIp")
+    multi_query = event.get("multiValueQueryStringParameters")
+    single_query = event.get("queryStringParameters")
     scope = make_scope(
         method=event.get("httpMethod") or "GET",
         scheme=scheme,
         root_path=root_path,
         path=path,
         raw_path=raw_path,
-        query_string=decoded_query(
-            event.get("multiValueQueryStringParameters"), event.get("queryStringParameters")
-        ),
+        query_string=decoded_query(multi_query, single_query)
+        if multi_query or single_query
+        else b"",
         headers=headers,
         client=(source_ip, 0) if source_ip else None,
         server=server,
