@@ -408,6 +408,17 @@ def test_response_headers_single_multi_and_cookies(
     }
 
 
+def test_repeated_response_headers_keep_their_order(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    app = RecordingApp(
+        headers=[(b"x-a", b"1"), (b"x-b", b"1"), (b"x-c", b"1"), (b"x-b", b"2"), (b"x-a", b"2")]
+    )
+    _, result = serve(make_adapter, rest_event(), context, app)
+    assert list(result["headers"].items()) == [("x-c", "1")]
+    assert list(result["multiValueHeaders"].items()) == [("x-a", ["1", "2"]), ("x-b", ["1", "2"])]
+
+
 def test_head_response_has_no_body(make_adapter: AdapterFactory, context: FakeContext) -> None:
     app = RecordingApp(headers=[(b"content-type", b"image/png")], body=b"\x89PNG")
     _, result = serve(make_adapter, rest_event(method="HEAD"), context, app)

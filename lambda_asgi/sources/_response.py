@@ -55,9 +55,11 @@ def header_text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-Folded = tuple[dict[str, list[str]], list[str], "str | None", bool]
-"""``(groups, cookies, content_type, content_encoded)``: the app's headers grouped
-case-insensitively under their first spelling, values in order, ``Set-Cookie`` set apart."""
+Folded = tuple[dict[str, str], dict[str, list[str]], list[str], "str | None", bool]
+"""``(single, repeated, cookies, content_type, content_encoded)``: the app's headers by name,
+case-insensitively under their first spelling, in order: ``single`` holds every name's first
+value, ``repeated`` every value of the names sent more than once (usually none); ``Set-Cookie``
+is set apart."""
 
 _SPECIAL = frozenset({"set-cookie", "content-type", "content-encoding"})
 
@@ -77,8 +79,9 @@ def _name(raw: bytes) -> tuple[str, str]:
 
 
 def fold_headers(headers: Headers) -> Folded:
-    """Group the app's response headers; see :data:`Folded`."""
-    groups: dict[str, list[str]] = {}
+    """Fold the app's response headers; see :data:`Folded`."""
+    single: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
     cookies: list[str] = []
     content_type: str | None = None
@@ -102,17 +105,26 @@ def fold_headers(headers: Headers) -> Folded:
         first = spelling.get(lower)
         if first is None:
             spelling[lower] = name
-            groups[name] = [value]
+            single[name] = value
+        elif first in repeated:
+            repeated[first].append(value)
         else:
-            groups[first].append(value)
-    return groups, cookies, content_type, content_encoded
+            repeated[first] = [single[first], value]
+    return single, repeated, cookies, content_type, content_encoded
 
 
-def joined(groups: dict[str, list[str]]) -> dict[str, str]:
+def grouped(single: dict[str, str], repeated: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every name with all its values, for the front doors that take lists."""
+    return {name: repeated.get(name) or [value] for name, value in single.items()}
+
+
+def joined(single: dict[str, str], repeated: dict[str, list[str]]) -> dict[str, str]:
     """One value per name: repeats comma-joined, as RFC 9110 allows for list headers."""
+    if not repeated:
+        return single
     return {
-        name: values[0] if len(values) == 1 else ", ".join(values)
-        for name, values in groups.items()
+        name: ", ".join(repeated[name]) if name in repeated else value
+        for name, value in single.items()
     }
 
 

@@ -33,7 +33,7 @@ from ._request import (
     unquote,
     value_list,
 )
-from ._response import encode_body, fold_headers, joined, reason_phrase
+from ._response import encode_body, fold_headers, grouped, joined, reason_phrase
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -108,7 +108,7 @@ def status_description(status: int) -> str:
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> AlbResponse:
-    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    single, repeated, cookies, content_type, content_encoded = fold_headers(response.headers)
     body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     result: AlbResponse = {
         "statusCode": response.status,
@@ -117,11 +117,12 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
         "isBase64Encoded": is_base64,
     }
     if _is_multi_value(event):
+        groups = grouped(single, repeated)
         if cookies:
             groups["Set-Cookie"] = cookies
         result["multiValueHeaders"] = groups
         return result
-    headers = joined(groups)
+    headers = joined(single, repeated)
     if cookies:
         if len(cookies) > 1:
             logger.warning(

@@ -60,7 +60,7 @@ from ._request import (
     split_base_path,
     unquote,
 )
-from ._response import encode_body, fold_headers, reason_phrase
+from ._response import encode_body, fold_headers, grouped, reason_phrase
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -232,10 +232,10 @@ def _forbidden(lower: str, kind: str) -> bool:
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> dict[str, Any]:
     kind = event_type(_cf(event))
-    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    single, repeated, cookies, content_type, content_encoded = fold_headers(response.headers)
     headers: dict[str, list[dict[str, str]]] = {}
     dropped: list[str] = []
-    for name, values in groups.items():
+    for name, values in grouped(single, repeated).items():
         lower = name.lower()
         if _forbidden(lower, kind):
             if lower != "content-length":

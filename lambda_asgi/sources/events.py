@@ -104,7 +104,7 @@ def events_source(events_path: str) -> Source:
             raise EventHandlingError(event_source(event), response.status, response.body)
         if not response.body:
             return None
-        _, _, content_type, _ = fold_headers(response.headers)
+        content_type = fold_headers(response.headers)[3]
         try:
             text = response.body.decode()
         except UnicodeDecodeError:

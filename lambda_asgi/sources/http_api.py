@@ -135,11 +135,11 @@ def function_url_to_scope(
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> HttpApiResponse:
-    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
+    single, repeated, cookies, content_type, content_encoded = fold_headers(response.headers)
     body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     return {
         "statusCode": response.status,
-        "headers": joined(groups),
+        "headers": joined(single, repeated),
         "cookies": cookies,
         "body": body,
         "isBase64Encoded": is_base64,

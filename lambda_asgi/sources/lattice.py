@@ -137,8 +137,8 @@ def v1_to_scope(
 
 
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> dict[str, Any]:
-    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
-    headers = joined(groups)
+    single, repeated, cookies, content_type, content_encoded = fold_headers(response.headers)
+    headers = joined(single, repeated)
     if cookies:
         if len(cookies) > 1:
             logger.warning(

@@ -118,14 +118,11 @@ def http_api_v1_to_scope(
 def to_response(response: Response, event: Mapping[str, Any], config: Config) -> RestResponse:
     """Single-valued headers in ``headers``; repeated ones and every Set-Cookie in
     ``multiValueHeaders`` (a header in both would be sent twice)."""
-    groups, cookies, content_type, content_encoded = fold_headers(response.headers)
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, values in groups.items():
-        if len(values) == 1:
-            single[name] = values[0]
-        else:
-            multi[name] = values
+    single, repeated, cookies, content_type, content_encoded = fold_headers(response.headers)
+    multi: dict[str, list[str]] = repeated
+    if repeated:  # rare: split the names, each keeping the place of its first appearance
+        multi = {name: repeated[name] for name in single if name in repeated}
+        single = {name: value for name, value in single.items() if name not in repeated}
     if cookies:
         multi["Set-Cookie"] = cookies
     body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
