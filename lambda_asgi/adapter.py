@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, get_args
 
-from . import _options
+from . import _exit, _options
 from . import lifespan as _lifespan
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
@@ -46,6 +46,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
         _loop.set_task_factory(task_factory)
+        _exit.close_at_exit(_loop)
     return _loop
 
 

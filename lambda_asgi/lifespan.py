@@ -10,7 +10,6 @@ event loop in between, so whatever startup created (pools, clients) lives on tha
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import os
 import signal
@@ -153,13 +152,13 @@ _installed = False
 
 
 def register(lifespan: Lifespan, loop: asyncio.AbstractEventLoop) -> None:
-    """Arrange for ``lifespan.shutdown()`` at SIGTERM or interpreter exit."""
+    """Arrange for ``lifespan.shutdown()`` at SIGTERM or interpreter exit (lambda_asgi._exit
+    calls :func:`shutdown_all` for the exit)."""
     global _installed
     _pending.append((lifespan, loop))
     if _installed:
         return
     _installed = True
-    atexit.register(shutdown_all)
     if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, _sigterm_handler(previous))
