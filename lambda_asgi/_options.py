@@ -84,6 +84,17 @@ def seconds_option(option: str, value: float | None) -> float | None:
     return float(value)
 
 
+def timeout_option(option: str, value: float | None) -> float | None:
+    """A time limit in seconds, more than 0 and at most Lambda's 900; ``None`` for none."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 900:
+        raise ConfigurationError(
+            option, f"must be None or a number of seconds above 0, at most 900, got {value!r}"
+        )
+    return float(value)
+
+
 def flag_option(option: str, value: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(option, f"must be True or False, got {value!r}")

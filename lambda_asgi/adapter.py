@@ -65,6 +65,9 @@ class Adapter:
             carries on without it otherwise; ``"on"`` requires it (a missing or failing
             startup raises :class:`LifespanError`); ``"off"`` never sends lifespan events.
             Startup runs here, in the constructor, which is Lambda's init phase.
+        lifespan_timeout: seconds the lifespan startup may take (5 by default, within the
+            10 s Lambda allows its init phase); a startup still running then is cancelled and
+            :class:`LifespanError` raised. ``None`` waits for as long as startup takes.
         base_path: the base path of a custom domain's API mapping (``"/api"``), which the
             public URL carries but the app's routes do not; it becomes the scope's
             ``root_path`` (see the docs on paths).
@@ -97,6 +100,7 @@ class Adapter:
         app: AnyASGIApp,
         *,
         lifespan: LifespanMode = "auto",
+        lifespan_timeout: float | None = _lifespan.STARTUP_TIMEOUT,
         base_path: str | None = None,
         text_mime_types: Iterable[str] = (),
         exclude_headers: Iterable[str] = (),
@@ -149,7 +153,8 @@ class Adapter:
         self.invoke_mode = _options.invoke_mode_option(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
         # --
-        self._lifespan = _lifespan.Lifespan(app, lifespan)
+        startup_timeout = _options.timeout_option("lifespan_timeout", lifespan_timeout)
+        self._lifespan = _lifespan.Lifespan(app, lifespan, startup_timeout)
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.running:
