@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -30,6 +31,7 @@ CANCEL_TIMEOUT = 5.0
 
 _loops: list[asyncio.AbstractEventLoop] = []
 _installed = False
+_pid = 0  # the process that installed the hook
 
 
 def close_at_exit(loop: asyncio.AbstractEventLoop) -> None:
@@ -40,10 +42,11 @@ def close_at_exit(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _install() -> None:
-    global _installed
+    global _installed, _pid
     if _installed:
         return
     _installed = True
+    _pid = os.getpid()
     # Imported for its side effect: it registers its own exit hook, which closes the executors
     # that run_in_executor() hands work to. Registered before ours, it runs after ours, so a
     # lifespan shutdown may still use those executors.
@@ -68,6 +71,10 @@ def _install() -> None:
 def run() -> None:
     """Shut down the started lifespans, then finish and close every registered loop that is
     not running. Never raises: an exception here would skip the interpreter's own clean-up."""
+    if os.getpid() != _pid:
+        # A forked child (multiprocessing runs this hook as its processes end): the lifespan
+        # and the loop it inherited are the parent's to end, not its own.
+        return
     try:
         lifespan.shutdown_all()
     except Exception:

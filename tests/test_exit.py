@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -296,6 +297,19 @@ def test_run_skips_closed_and_running_loops_and_survives_failures(
         (logging.ERROR, "lifespan shutdown at exit failed"),
         (logging.ERROR, "closing the event loop at exit failed"),
     ]
+
+
+def test_a_forked_child_leaves_the_parents_lifespan_and_loop_alone(
+    loops: list[asyncio.AbstractEventLoop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.new_event_loop()
+    _exit.close_at_exit(loop)
+    shut_down: list[str] = []
+    monkeypatch.setattr(lifespan_module, "shutdown_all", lambda: shut_down.append("shut down"))
+    monkeypatch.setattr(_exit, "_pid", os.getpid() + 1)  # as a child sees its parent's
+    _exit.run()
+    assert (loops, loop.is_closed(), shut_down) == ([loop], False, [])
+    loop.close()
 
 
 @pytest.mark.parametrize(
