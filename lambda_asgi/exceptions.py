@@ -100,3 +100,33 @@ class RuntimeAPIError(LambdaAsgiError):
     """Raised when the Lambda Runtime API cannot be reached or answers what the custom runtime
     (:mod:`lambda_asgi.runtime`) cannot use: a bad address, a broken connection, a bad reply.
     """
+
+
+class WebSocketError(LambdaAsgiError):
+    """Base class of the errors about API Gateway WebSocket connections."""
+
+
+class ConnectionGoneError(WebSocketError, OSError):
+    """Raised by ``send()`` when the WebSocket connection no longer exists (410 Gone).
+
+    An :class:`OSError`, as the ASGI spec asks of a server whose connection closed, so
+    Starlette and FastAPI turn it into ``WebSocketDisconnect``. ``connection_id`` names it.
+    """
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"the WebSocket connection {connection_id!r} no longer exists")
+        self.connection_id = connection_id
+
+
+class MessageTooLargeError(WebSocketError, ValueError):
+    """Raised by ``send()`` for a message over API Gateway's limit, before any call to AWS.
+
+    ``size`` is the message's size in bytes and ``limit`` the largest allowed (128 KB).
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the WebSocket message is {size} bytes, over API Gateway's limit of {limit} bytes"
+        )
+        self.size = size
+        self.limit = limit
