@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._model import Config, Response
 from ._types import ASGIApp, Headers, LambdaContext, Message
-from .cycle import _checked_headers, _kind, _status
+from .cycle import _checked_headers, _status
 from .exceptions import (
     ConnectionGoneError,
     InvalidRequestError,
@@ -298,8 +298,10 @@ async def run_websocket(
 
     async def send(message: Message) -> None:
         nonlocal violation
-        kind = message.get("type") if type(message) is dict else _kind(message)
         try:
+            if not isinstance(message, dict):
+                raise ProtocolError(f"messages must be dicts, got {message!r:.40}")
+            kind = message.get("type")
             if event_type == "CONNECT":
                 await handshake(kind, message)
             else:
@@ -319,7 +321,7 @@ async def run_websocket(
             logger.debug("ASGI app ended with the disconnect it received (%s)", where)
         else:
             if not (isinstance(exc, ProtocolError) and str(exc) == violation):
-                logger.exception("ASGI app raised during the WebSocket %s (%s)", event_type, where)
+                logger.exception("ASGI app raised (%s)", where)
             failed = True
     if event_type != "CONNECT":
         if failed:
