@@ -10,8 +10,11 @@ from base64 import b64encode
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambda_asgi import (
     END_OF_INVOCATION,
@@ -1105,3 +1108,47 @@ class TestCapturedSends:
             event["requestContext"]["disconnectStatusCode"],
             event["requestContext"]["disconnectReason"],
         ) == (1000, "bye")
+
+
+_TOKEN = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~",
+    min_size=1,
+    max_size=12,
+)
+_LATIN_1 = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+    max_size=20,
+).map(str.strip)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    headers=st.lists(st.tuples(_TOKEN, _LATIN_1), max_size=6),
+    query=st.lists(st.tuples(st.text(min_size=1, max_size=8), st.text(max_size=8)), max_size=6),
+    subprotocols=st.lists(_TOKEN, max_size=4),
+)
+def test_scope_round_trips_headers_query_and_subprotocols(
+    headers: list[tuple[str, str]], query: list[tuple[str, str]], subprotocols: list[str]
+) -> None:
+    from lambda_asgi._model import Config
+
+    extra = [(f"X-T-{name}", value) for name, value in headers]
+    event = websocket_connect_event(headers=extra, query=query, subprotocols=subprotocols)
+    scope, _ = WEBSOCKET.to_scope(event, FakeContext(), Config())
+    grouped: dict[str, list[str]] = {}
+    for name, value in extra:
+        grouped.setdefault(name, []).append(value)
+    expected_headers = [
+        (name.lower().encode(), value.encode("latin-1"))
+        for name, values in grouped.items()
+        for value in values
+    ]
+    tail = scope["headers"][len(scope["headers"]) - len(expected_headers) :]
+    assert tail == expected_headers
+    grouped_query: dict[str, list[str]] = {}
+    for name, value in query:
+        grouped_query.setdefault(name, []).append(value)
+    assert parse_qsl(scope["query_string"].decode("ascii"), keep_blank_values=True) == [
+        (name, value) for name, values in grouped_query.items() for value in values
+    ]
+    assert scope["subprotocols"] == subprotocols
