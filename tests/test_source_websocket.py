@@ -1134,7 +1134,8 @@ def test_scope_round_trips_headers_query_and_subprotocols(
 
     extra = [(f"X-T-{name}", value) for name, value in headers]
     event = websocket_connect_event(headers=extra, query=query, subprotocols=subprotocols)
-    scope, _ = WEBSOCKET.to_scope(event, FakeContext(), Config())
+    built: Any = WEBSOCKET.to_scope(event, FakeContext(), Config())
+    scope = built[0]
     grouped: dict[str, list[str]] = {}
     for name, value in extra:
         grouped.setdefault(name, []).append(value)
