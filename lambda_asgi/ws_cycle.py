@@ -254,6 +254,11 @@ async def run_websocket(
             refused = True
         elif kind == "websocket.http.response.start":
             status = _status(message.get("status"))
+            if status < 300:
+                # API Gateway opens the connection on any 2xx: that would be no denial.
+                raise ProtocolError(
+                    f"a denial response needs a status of 300 or more, got {status}"
+                )
             denial = Response(status, _checked_headers(message.get("headers")), b"")
         else:
             raise ProtocolError(

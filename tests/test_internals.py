@@ -136,6 +136,9 @@ print(handler(lattice_event(path="/l1", version=1), FakeContext())["body"])
 print(handler(edge_event(path="/e"), FakeContext())["body"])
 assert not any(name in sys.modules for name in deferred[2:]), "loaded without need"
 assert "boto3" not in sys.modules
+from lambda_asgi.sources import WEBSOCKET
+assert WEBSOCKET.to_response(Response(200, [], b""), {}, Config()) == {"statusCode": 200}
+assert "lambda_asgi.sources.websocket" in sys.modules
 event = {"requestContext": {"eventType": "CONNECT", "connectionId": "c="}}
 print(handler(event, FakeContext())["statusCode"])
 assert "lambda_asgi.ws_cycle" in sys.modules and "boto3" not in sys.modules

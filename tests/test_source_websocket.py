@@ -446,6 +446,10 @@ class TestConnect:
                 "'status' must be an integer from 100 to 599, got 99",
             ),
             (
+                [{"type": "websocket.http.response.start", "status": 204}],
+                "a denial response needs a status of 300 or more, got 204",
+            ),
+            (
                 ["websocket.accept"],
                 "messages must be dicts, got 'websocket.accept'",
             ),
