@@ -113,7 +113,7 @@ async def handle(
         if store is not None and info["event_type"] != "CONNECT":
             record = await store.load(info["connection_id"])
             if record is not None:
-                _restore(scope, record)
+                source.restore(scope, record)
         response = await run_websocket(app, scope, event, payload, options, request_id)
         if store is not None and info["event_type"] == "DISCONNECT":
             await store.remove(info["connection_id"])
@@ -124,32 +124,6 @@ async def handle(
         request_id,
     )
     return {"statusCode": 400}
-
-
-def _restore(scope: dict[str, Any], record: Mapping[str, Any]) -> None:
-    """Give a MESSAGE or DISCONNECT scope what ``$connect`` saw, from the connection store."""
-    scope["headers"] = source.scope_headers(record["headers"])
-    scope["query_string"] = record["query_string"].encode("latin-1")
-    subprotocol = record["subprotocol"]
-    scope["subprotocols"] = [subprotocol] if subprotocol else []
-    if record["client"]:
-        scope["client"] = tuple(record["client"])
-
-
-def _record(scope: Mapping[str, Any], subprotocol: str | None) -> dict[str, Any]:
-    """The connection record ``$connect`` leaves in the store."""
-    info = scope["extensions"][source.EXTENSION]
-    client = scope["client"]
-    return {
-        "connection_id": info["connection_id"],
-        "path": scope["path"],
-        "query_string": scope["query_string"].decode("latin-1"),
-        "headers": source.record_headers(scope["headers"]),
-        "subprotocol": subprotocol,
-        "client": list(client) if client else None,
-        "connected_at": info["connected_at"] or 0,
-        "groups": [],
-    }
 
 
 def _data(message: Message) -> tuple[bytes, bool]:
@@ -248,7 +222,7 @@ async def run_websocket(
                 )
             accept_headers = _checked_headers(message.get("headers"))
             if store is not None:
-                await store.save(_record(scope, subprotocol))
+                await store.save(source.record_of(scope, subprotocol))
             accepted, chosen = True, subprotocol
         elif kind == "websocket.close":
             refused = True
@@ -329,31 +303,25 @@ async def run_websocket(
                 logger.exception("ASGI app raised (%s)", where)
             failed = True
     if event_type != "CONNECT":
-        if failed:
-            return Response(500, [], b"")
-        return Response(200, [], reply or b"")
+        if reply is not None:
+            return Response(200, [], reply)  # as sent, even if the app failed afterwards
+        return Response(500 if failed else 200, [], b"")
     if denial is not None and denied:
         return denial  # as sent, even if the app failed afterwards
-    if failed or (denial is not None):
-        if denial is not None and not failed:
-            logger.error(
-                "ASGI app returned before finishing its denial response; answering 500 (%s)",
-                where,
-            )
+    if failed:
         if accepted and store is not None:
             await store.remove(connection_id)
         return Response(500, [], b"")
-    if refused:
-        return Response(403, [], b"")
     if accepted:
         if chosen is not None:
-            accept_headers = [
-                *accept_headers,
-                (b"Sec-WebSocket-Protocol", header_bytes(chosen)),
-            ]
+            accept_headers = [*accept_headers, (b"Sec-WebSocket-Protocol", header_bytes(chosen))]
         return Response(200, accept_headers, b"")
-    logger.error(
-        "ASGI app returned without accepting or closing the connection; answering 500 (%s)",
-        where,
+    if refused:
+        return Response(403, [], b"")
+    what = (
+        "before finishing its denial response"
+        if denial is not None
+        else "without accepting or closing the connection"
     )
+    logger.error("ASGI app returned %s; answering 500 (%s)", what, where)
     return Response(500, [], b"")

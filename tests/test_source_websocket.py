@@ -750,6 +750,21 @@ class TestReplies:
             "isBase64Encoded": True,
         }
 
+    def test_a_reply_stands_when_the_app_fails_afterwards(
+        self, make_adapter: AdapterFactory, context: FakeContext, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        async def script(receive: Receive, send: Send) -> None:
+            await send({"type": "websocket.send", "text": "sent"})
+            raise RuntimeError("after the reply")
+
+        _, handler = adapter_for(make_adapter, script, websocket_replies=True)
+        assert handler(websocket_message_event(), context) == {
+            "statusCode": 200,
+            "body": "sent",
+            "isBase64Encoded": False,
+        }
+        assert "ASGI app raised (MESSAGE $default" in caplog.text
+
     def test_a_second_reply_is_a_protocol_error(
         self, make_adapter: AdapterFactory, context: FakeContext, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -758,7 +773,11 @@ class TestReplies:
             await send({"type": "websocket.send", "text": "two"})
 
         _, handler = adapter_for(make_adapter, script, websocket_replies=True)
-        assert handler(websocket_message_event(), context) == {"statusCode": 500}
+        assert handler(websocket_message_event(), context) == {
+            "statusCode": 200,
+            "body": "one",
+            "isBase64Encoded": False,
+        }
         assert "a second 'websocket.send' on a two-way route" in caplog.text
 
 

@@ -178,14 +178,35 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     return result
 
 
-def record_headers(headers: Headers) -> list[list[str]]:
-    """Scope headers as the JSON-friendly pairs a connection record keeps (latin-1 text)."""
-    return [[name.decode("latin-1"), value.decode("latin-1")] for name, value in headers]
+def record_of(scope: Mapping[str, Any], subprotocol: str | None) -> dict[str, Any]:
+    """The connection record ``$connect`` leaves in the connection store: what its scope held
+    that later events lack, as JSON-friendly values (header and query bytes as latin-1 text)."""
+    client = scope["client"]
+    return {
+        "connection_id": scope["extensions"][EXTENSION]["connection_id"],
+        "path": scope["path"],
+        "query_string": scope["query_string"].decode("latin-1"),
+        "headers": [
+            [name.decode("latin-1"), value.decode("latin-1")] for name, value in scope["headers"]
+        ],
+        "subprotocol": subprotocol,
+        "client": list(client) if client else None,
+        "connected_at": scope["extensions"][EXTENSION]["connected_at"] or 0,
+        "groups": [],
+    }
 
 
-def scope_headers(pairs: list[list[str]]) -> Headers:
-    """The inverse of :func:`record_headers`."""
-    return [(header_bytes(name), header_bytes(value)) for name, value in pairs]
+def restore(scope: dict[str, Any], record: Mapping[str, Any]) -> None:
+    """Give a MESSAGE or DISCONNECT scope what ``$connect`` saw, from its record. The path
+    stays the configured one: a record outlives deployments that may change it."""
+    scope["headers"] = [
+        (header_bytes(name), header_bytes(value)) for name, value in record["headers"]
+    ]
+    scope["query_string"] = record["query_string"].encode("latin-1")
+    subprotocol = record["subprotocol"]
+    scope["subprotocols"] = [subprotocol] if subprotocol else []
+    if record["client"]:
+        scope["client"] = tuple(record["client"])
 
 
 WEBSOCKET.to_scope = to_scope  # type: ignore[assignment]
@@ -198,8 +219,8 @@ __all__ = [
     "endpoint_of",
     "frame_of",
     "info_of",
-    "record_headers",
-    "scope_headers",
+    "record_of",
+    "restore",
     "subprotocols_of",
     "to_response",
     "to_scope",
