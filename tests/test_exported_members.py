@@ -34,6 +34,7 @@ def test_exported_members() -> None:
         "LambdaContext",
         "LifespanError",
         "LifespanMode",
+        "ManagementAPIError",
         "MessageTooLargeError",
         "ProtocolError",
         "RuntimeAPIError",

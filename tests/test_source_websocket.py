@@ -644,7 +644,7 @@ class TestMessage:
         )
         assert handler(websocket_message_event(), context) == {"statusCode": 500}
         assert [str(exc) for exc in app.raised] == [
-            f"the WebSocket connection {CONNECTION!r} no longer exists"
+            f"WebSocket connection {CONNECTION!r} is gone (410)"
         ]
 
     @pytest.mark.parametrize(
