@@ -56,7 +56,8 @@ class Adapter:
     ``handler = Adapter(app)`` then ``handler(event, context)`` returns the result dictionary
     for API Gateway REST and HTTP APIs (payload 1.0 and 2.0), Lambda Function URLs,
     Application Load Balancers (single- or multi-value headers), Lambda@Edge and VPC Lattice;
-    with ``events_path``, other events (SQS, SNS, S3, EventBridge, ...) reach the app too.
+    API Gateway WebSocket events run the app's websocket endpoint at ``websocket_path``; with
+    ``events_path``, other events (SQS, SNS, S3, EventBridge, ...) reach the app too.
     Every option is described, with its default and an example, in the docs' options page.
 
     Args:
