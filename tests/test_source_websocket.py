@@ -254,7 +254,7 @@ class TestScope:
         ("override", "region", "endpoint"),
         [
             ("https://ws.example.com/prod", "eu-west-1", "https://ws.example.com/prod"),
-            (None, None, "https://ws.example.com/prod"),
+            (None, None, None),
         ],
     )
     def test_endpoint_override_and_custom_domain_without_region(
@@ -264,7 +264,7 @@ class TestScope:
         monkeypatch: pytest.MonkeyPatch,
         override: str | None,
         region: str | None,
-        endpoint: str,
+        endpoint: str | None,
     ) -> None:
         monkeypatch.delenv("AWS_REGION", raising=False)
         monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)

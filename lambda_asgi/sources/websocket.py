@@ -40,7 +40,7 @@ def endpoint_of(request_context: Mapping[str, Any], override: str | None) -> str
     """The Management API endpoint of the connection: ``override``, else
     ``https://{domainName}/{stage}`` on the execute-api domain, else (behind a custom domain,
     which does not serve ``@connections``) the execute-api URL built from the API id and the
-    function's region."""
+    function's region; None when that cannot be told."""
     if override:
         return override
     domain = request_context.get("domainName")
@@ -52,7 +52,7 @@ def endpoint_of(request_context: Mapping[str, Any], override: str | None) -> str
     api_id = request_context.get("apiId")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not api_id or not region:
-        return f"https://{domain}/{stage}"
+        return None
     return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
 
 
