@@ -34,12 +34,15 @@ from ._sources import (
     DEFAULT_SOURCE,
     REQUEST_OPTIONS,
     SOURCES,
+    WEBSOCKET,
     CliSource,
     add_request_options,
     for_adapter_source,
     request_from,
     sources_help,
 )
+from ._websocket import WebSocketAPI, management_environment
+from ._ws_events import RouteSelection
 from .serve import LocalServer
 
 __all__ = ["main"]
@@ -131,15 +134,16 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve APP over HTTP the way a front door calls it",
-        description="A local HTTP server: each request becomes SOURCE's event, the handler "
-        "runs, and its result goes back as SOURCE would send it. One access-log line per "
-        "request on stderr.",
-        **layout,
+        description="A local server (uvicorn, from the serve extra): each request becomes "
+        "SOURCE's event, the handler runs, and its result goes back as SOURCE would send it. "
+        "With --source websocket, a WebSocket API with its @connections endpoint. One "
+        "access-log line per request on stderr.",
+        **{**layout, "epilog": sources_help(serve=True)},
     )
     serve.add_argument("app", metavar="APP", help=_APP_HELP)
     serve.add_argument(
         "--source",
-        choices=SOURCES,
+        choices=[*SOURCES, WEBSOCKET],
         default=DEFAULT_SOURCE,
         metavar="SOURCE",
         help="front door to play, one of those below (%(default)s)",
@@ -150,6 +154,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--reload", action="store_true", help="restart when a .py file under the cwd changes"
+    )
+    websocket = serve.add_argument_group("WebSocket API (--source websocket)")
+    websocket.add_argument(
+        "--route-selection",
+        metavar="EXPRESSION",
+        help="the API's route selection expression (default: $request.body.action)",
+    )
+    websocket.add_argument(
+        "--routes",
+        metavar="ROUTES",
+        help="the API's custom route keys, comma-separated (default: any value is a route)",
+    )
+    websocket.add_argument(
+        "--two-way",
+        metavar="ROUTES",
+        help="routes whose result body goes back to the client, comma-separated "
+        "(e.g. '$default,echo')",
     )
     serve.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the reloader's socket
     serve.set_defaults(run=_serve)
@@ -243,19 +264,24 @@ def _event(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    websocket = _websocket_api(args)
     stop = threading.Event()
     if args.reload:
         from ._reload import Reloader
 
         child = ["serve", args.app, "--source", args.source]
+        for option in _WEBSOCKET_OPTIONS:
+            if getattr(args, option) is not None:
+                child += ["--" + option.replace("_", "-"), getattr(args, option)]
         reloader = Reloader(child + ["--traceback"] * args.traceback, args.host, args.port)
         with _StopOnSignals(stop):
             reloader.run(stop)
         return 0
     handler = load_handler(args.app)
     sock = None if args.fd is None else socket.socket(fileno=args.fd)
+    source = None if websocket else SOURCES[args.source]
     try:
-        server = LocalServer(handler, SOURCES[args.source], args.host, args.port, sock=sock)
+        server = LocalServer(handler, source, args.host, args.port, sock=sock, websocket=websocket)
     except OSError as exc:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     print(
@@ -263,9 +289,39 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if websocket is not None:
+        endpoint = management_environment(server.host, server.port)
+        print(
+            f"lambda-asgi: @connections endpoint {endpoint} "
+            "(AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI for the handler)",
+            file=sys.stderr,
+            flush=True,
+        )
     with _StopOnSignals(stop):
         server.serve(stop)
     return 0
+
+
+_WEBSOCKET_OPTIONS = ("route_selection", "routes", "two_way")
+
+
+def _websocket_api(args: argparse.Namespace) -> WebSocketAPI | None:
+    """The WebSocket API the options describe, or None for an HTTP source."""
+    given = [name for name in _WEBSOCKET_OPTIONS if getattr(args, name) is not None]
+    if args.source != WEBSOCKET:
+        if given:
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise CliError(f"{options} only apply to --source websocket")
+        return None
+    selection = RouteSelection(
+        args.route_selection or "$request.body.action",
+        None if args.routes is None else _route_keys(args.routes),
+    )
+    return WebSocketAPI(selection, _route_keys(args.two_way or ""))
+
+
+def _route_keys(text: str) -> frozenset[str]:
+    return frozenset(key.strip() for key in text.split(",") if key.strip())
 
 
 class _StopOnSignals:
