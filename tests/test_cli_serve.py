@@ -291,6 +291,116 @@ def test_invocations_run_one_at_a_time_on_the_serving_thread(start: Start) -> No
     assert max(report["concurrent"] for report in reports) == 1
 
 
+# -- fidelity: what uvicorn serving the app itself would deliver --------------------------
+
+
+def exchange(port: int, request: bytes) -> tuple[bytes, dict[str, Any]]:
+    """Send ``request`` as raw bytes; the response head and the JSON the echo app answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, json.loads(body)
+
+
+def test_utf8_in_the_path_and_query_arrives_as_sent(start: Start) -> None:
+    port = start().port
+    request = b"GET /caf%C3%A9/x?q=%C3%A9t%C3%A9 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+    _, seen = exchange(port, request)
+    assert (seen["path"], seen["query_string"]) == ("/café/x", "q=%C3%A9t%C3%A9")
+    # Raw bytes outside ASCII are not a valid request target: refused, as uvicorn refuses
+    # them for the app itself, instead of reaching the app as mojibake ("/cafÃ©").
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n")
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_a_leading_double_slash_is_kept(start: Start) -> None:
+    port = start(source="alb").port
+    _, seen = exchange(port, b"GET //a//b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert (seen["path"], seen["raw_path"]) == ("//a//b", "//a//b")
+
+
+@pytest.mark.parametrize(
+    ("source", "headers"),
+    [
+        (
+            "http-api",
+            [
+                ["x-amzn-trace-id", "Root=1-6553f100-4a3d2c1b0f9e8d7c6b5a4938"],
+                ["x-forwarded-for", "127.0.0.1"],
+                ["content-length", "0"],
+                ["host", "h"],
+                ["x-forwarded-proto", "http"],
+                ["x-forwarded-port", "{port}"],
+            ],
+        ),
+        (
+            "lattice",
+            [
+                ["host", "h"],
+                ["x-forwarded-proto", "http"],
+                ["x-forwarded-port", "{port}"],
+                ["x-forwarded-for", "127.0.0.1"],
+            ],
+        ),
+    ],
+)
+def test_only_headers_the_client_sent_reach_the_app_with_the_front_doors_own(
+    start: Start, source: str, headers: list[list[str]]
+) -> None:
+    port = start(source=source).port
+    _, seen = exchange(port, b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    expected = [[name, value.format(port=port)] for name, value in headers]
+    assert seen["headers"] == expected
+
+
+def test_a_204_has_no_content_length(start: Start) -> None:
+    port = start(cli_apps.urls_adapter).port
+    assert fetch(port, "GET", "/empty") == (204, "No Content", [SERVER], b"")
+
+
+@pytest.mark.parametrize("source", ["edge", "edge-viewer"])
+def test_urls_the_app_builds_behind_edge_are_plain_http(start: Start, source: str) -> None:
+    port = start(cli_apps.urls_adapter, source=source).port
+    status, _, _, body = fetch(port, "GET", "/items")
+    assert (status, body) == (200, f"http://127.0.0.1:{port}/items".encode())
+
+
+def test_a_streaming_adapter_behind_a_function_url_streams(start: Start) -> None:
+    port = start(cli_apps.streaming_adapter, "function-url").port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    lines = []
+    try:
+        connection.request("GET", "/")
+        cli_apps.RELEASE.release()
+        response = connection.getresponse()
+        # Each chunk reaches the client while the app waits to make the next one.
+        for _ in range(3):
+            lines.append(response.readline())
+            cli_apps.RELEASE.release()
+        assert response.read() == b""
+        assert response.getheader("Transfer-Encoding") == "chunked"
+    finally:
+        connection.close()
+        for _ in range(4 - len(lines)):  # a server that buffers is still waiting for these
+            cli_apps.RELEASE.release()
+    assert lines == [b"chunk 0\n", b"chunk 1\n", b"chunk 2\n"]
+
+
+def test_a_streaming_adapter_answers_buffered_front_doors_in_one_piece(start: Start) -> None:
+    port = start(cli_apps.streaming_adapter, "http-api").port
+    for _ in range(3):
+        cli_apps.RELEASE.release()
+    assert fetch(port, "GET", "/") == (
+        200,
+        "OK",
+        [SERVER, ("content-type", "text/plain"), ("Content-Length", "24")],
+        b"chunk 0\nchunk 1\nchunk 2\n",
+    )
+
+
 # -- the serve command -------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """The ASGI app uvicorn runs for ``serve``'s HTTP front doors: request -> event -> result.
 
 The event is built from the request exactly as it came off the wire: the raw path and query
-bytes (percent-encoded where they are not printable ASCII, as a browser sends them, so UTF-8
-arrives as UTF-8 and a leading ``//`` stays), the client's headers and body. This server is
+(still percent-encoded, so UTF-8 arrives as UTF-8 and a leading ``//`` stays), the client's
+headers and body. This server is
 the front door, so it adds the headers that front door adds about the connection (plain HTTP
 on this port) and nothing the client did not send. The result is read as the front door reads
 it and written with the framing uvicorn would use for the app itself: no ``Content-Length``
@@ -104,8 +104,9 @@ class HttpBridge:
         content_type = next((v for n, v in headers if n == "content-type"), "")
         request: dict[str, Any] = {
             "method": scope["method"],
-            "path": wire_text(scope["raw_path"]),
-            "query": wire_text(scope["query_string"]) or None,
+            # The server admits only printable ASCII in the target (h11, as RFC 9112 says).
+            "path": scope["raw_path"].decode("ascii"),
+            "query": scope["query_string"].decode("ascii") or None,
             "headers": forwarded,
             "body": _event_body(body, content_type),
             "source_ip": _client(scope),
@@ -140,14 +141,6 @@ class HttpBridge:
             logger.error("Lambda cannot serialize the handler's result (%s); answering 502", exc)
             return bad_gateway()
         return answer(self.source.read_result, result, event)
-
-
-def wire_text(raw: bytes) -> str:
-    """Bytes of a request target as text: printable ASCII kept, anything else (UTF-8 sent
-    raw, spaces, control bytes) percent-encoded, so the front door decodes the same bytes."""
-    if all(0x21 <= byte < 0x7F for byte in raw):
-        return raw.decode("ascii")
-    return "".join(chr(byte) if 0x21 <= byte < 0x7F else f"%{byte:02X}" for byte in raw)
 
 
 async def _read_body(receive: Receive) -> bytes:
