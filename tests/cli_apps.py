@@ -167,8 +167,6 @@ NOT_CALLABLE = 42
 async def urls(scope: Scope, receive: Receive, send: Send) -> None:
     """Answers 204 on ``/empty``; anything else gets the URL the app would build for the
     request (scheme, host, path) as text."""
-    if scope["type"] == "lifespan":
-        return
     if scope["path"] == "/empty":
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -181,8 +179,6 @@ async def urls(scope: Scope, receive: Receive, send: Send) -> None:
 async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
     """Streams three chunks; each waits until the test lets it go (``RELEASE``), so a test
     sees whether each chunk reaches the client before the next one is made."""
-    if scope["type"] == "lifespan":
-        return
     headers = [(b"content-type", b"text/plain")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     for number in range(3):
@@ -193,6 +189,6 @@ async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 RELEASE = threading.Semaphore(0)
-streaming_adapter = Adapter(streaming, invoke_mode="response_stream")
+streaming_adapter = Adapter(streaming, invoke_mode="response_stream", lifespan="off")
 """A streaming Adapter, as behind a Function URL with InvokeMode RESPONSE_STREAM."""
-urls_adapter = Adapter(urls)
+urls_adapter = Adapter(urls, lifespan="off")

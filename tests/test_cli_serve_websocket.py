@@ -18,11 +18,12 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from lambda_asgi.cli import main
+from lambda_asgi.cli import _parser, child_arguments, main
 from lambda_asgi.cli._app import CliError
 from lambda_asgi.cli._websocket import WebSocketAPI, management_environment
 from lambda_asgi.cli._ws_events import RouteSelection, canonical
 from lambda_asgi.cli.serve import LocalServer
+from tests.test_cli_serve import free_port, serve_in_main_thread
 
 EVENTS: list[dict[str, Any]] = []
 """Every event the handler got, in order."""
@@ -63,6 +64,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     elif route == "kick":
         api.delete_connection(ConnectionId=connection_id)
     elif route == "twoway":
+        kind = json.loads(event["body"]).get("kind")
+        if kind == "binary":
+            return {"statusCode": 200, "body": "AAE=", "isBase64Encoded": True}
+        if kind == "not text":
+            return {"statusCode": 200, "body": 5}
         return {"statusCode": 200, "body": "the route response"}
     else:
         api.post_to_connection(ConnectionId=connection_id, Data=f"echo: {event['body']}".encode())
@@ -73,9 +79,8 @@ Start = Callable[..., LocalServer]
 
 
 @pytest.fixture
-def start(monkeypatch: pytest.MonkeyPatch) -> Iterator[Start]:
-    """Start WebSocket APIs on free ports, each until the test ends, with the environment
-    serve gives the handler restored afterwards."""
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No AWS configuration, and what serve sets for the handler undone after the test."""
     for name in ("ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY"):
         monkeypatch.setenv(f"AWS_{name}", "")
         monkeypatch.delenv(f"AWS_{name}")
@@ -83,6 +88,11 @@ def start(monkeypatch: pytest.MonkeyPatch) -> Iterator[Start]:
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", "/nonexistent")  # no ~/.aws/credentials either
+
+
+@pytest.fixture
+def start(aws_environment: None) -> Iterator[Start]:
+    """Start WebSocket APIs on free ports, each until the test ends."""
     EVENTS.clear()
     CONNECTED.clear()
     running: list[tuple[threading.Event, threading.Thread]] = []
@@ -269,6 +279,9 @@ def test_two_way_route_and_management_calls_from_the_handler(start: Start) -> No
     with client(server, user_agent_header="chat-client/1.0") as ws:
         ws.send('{"action": "twoway"}')
         assert ws.recv(timeout=10) == "the route response"
+        ws.send('{"action": "twoway", "kind": "not text"}')  # logged, nothing sent
+        ws.send('{"action": "twoway", "kind": "binary"}')
+        assert ws.recv(timeout=10) == b"\x00\x01"
         ws.send('{"action": "info"}')
         assert json.loads(ws.recv(timeout=10)) == {"ip": "127.0.0.1", "ua": "chat-client/1.0"}
         ws.send('{"action": "kick"}')
@@ -276,7 +289,7 @@ def test_two_way_route_and_management_calls_from_the_handler(start: Start) -> No
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1000
-    until(lambda: len(EVENTS) == 5)
+    until(lambda: len(EVENTS) == 7)
     assert EVENTS[-1]["requestContext"]["disconnectStatusCode"] == 1000
 
 
@@ -426,3 +439,57 @@ def test_websocket_options_belong_to_the_websocket_source(
         2,
         "lambda-asgi: error: --routes, --two-way only apply to --source websocket\n",
     )
+
+
+def test_the_serve_command_plays_a_websocket_api(
+    aws_environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    EVENTS.clear()
+    port = free_port()
+    received: list[str | bytes] = []
+
+    def chat() -> None:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                ws = connect(f"ws://127.0.0.1:{port}/", open_timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with ws:
+            ws.send('{"action": "twoway"}')
+            received.append(ws.recv(timeout=10))
+            ws.send('{"action": "other"}')  # not in --routes: $default, which echoes
+            received.append(ws.recv(timeout=10))
+        until(lambda: len(EVENTS) == 4)
+
+    argv = ["serve", "tests.test_cli_serve_websocket:handler", "--source", "websocket"]
+    argv += ["--port", str(port), "--routes", "twoway", "--two-way", "twoway"]
+    assert serve_in_main_thread(argv, chat) == 0
+    assert received == ["the route response", 'echo: {"action": "other"}']
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == [
+        "lambda-asgi: serving tests.test_cli_serve_websocket:handler as websocket on "
+        f"ws://127.0.0.1:{port} (Ctrl-C to stop)",
+        f"lambda-asgi: @connections endpoint http://127.0.0.1:{port} "
+        "(AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI for the handler)",
+    ]
+    connection_id = EVENTS[0]["requestContext"]["connectionId"]
+    assert f"INFO lambda_asgi.cli: 127.0.0.1 {connection_id} $connect 200" in lines
+
+
+def test_reload_passes_the_websocket_options_on() -> None:
+    args = _parser().parse_args(
+        ["serve", "app:handler", "--source", "websocket", "--routes", "a,b", "--traceback"]
+    )
+    assert child_arguments(args) == [
+        "serve",
+        "app:handler",
+        "--source",
+        "websocket",
+        "--routes",
+        "a,b",
+        "--traceback",
+    ]

@@ -43,7 +43,7 @@ from ._sources import (
 )
 from ._websocket import WebSocketAPI, management_environment
 from ._ws_events import RouteSelection
-from .serve import LocalServer
+from .serve import LocalServer, listen
 
 __all__ = ["main"]
 
@@ -269,28 +269,29 @@ def _serve(args: argparse.Namespace) -> int:
     if args.reload:
         from ._reload import Reloader
 
-        child = ["serve", args.app, "--source", args.source]
-        for option in _WEBSOCKET_OPTIONS:
-            if getattr(args, option) is not None:
-                child += ["--" + option.replace("_", "-"), getattr(args, option)]
-        reloader = Reloader(child + ["--traceback"] * args.traceback, args.host, args.port)
+        reloader = Reloader(child_arguments(args), args.host, args.port)
         with _StopOnSignals(stop):
             reloader.run(stop)
         return 0
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)
+    else:
+        try:
+            sock = listen(args.host, args.port)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    endpoint = None
+    if websocket is not None:  # before the import: handlers often make their client there
+        endpoint = management_environment(*sock.getsockname()[:2])
     handler = load_handler(args.app)
-    sock = None if args.fd is None else socket.socket(fileno=args.fd)
     source = None if websocket else SOURCES[args.source]
-    try:
-        server = LocalServer(handler, source, args.host, args.port, sock=sock, websocket=websocket)
-    except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    server = LocalServer(handler, source, sock=sock, websocket=websocket)
     print(
         f"lambda-asgi: serving {args.app} as {args.source} on {server.url} (Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )
-    if websocket is not None:
-        endpoint = management_environment(server.host, server.port)
+    if endpoint is not None:
         print(
             f"lambda-asgi: @connections endpoint {endpoint} "
             "(AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI for the handler)",
@@ -303,6 +304,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 _WEBSOCKET_OPTIONS = ("route_selection", "routes", "two_way")
+
+
+def child_arguments(args: argparse.Namespace) -> list[str]:
+    """The command line of the server process ``--reload`` restarts."""
+    child = ["serve", args.app, "--source", args.source]
+    for option in _WEBSOCKET_OPTIONS:
+        if getattr(args, option) is not None:
+            child += ["--" + option.replace("_", "-"), getattr(args, option)]
+    return child + ["--traceback"] * args.traceback
 
 
 def _websocket_api(args: argparse.Namespace) -> WebSocketAPI | None:

@@ -147,8 +147,6 @@ def _read_body(path: str) -> bytes:
 def without_headers(event: dict[str, Any], names: set[str]) -> dict[str, Any]:
     """``event`` less the headers ``names`` (lowercase), wherever its front door puts them:
     ``headers`` and ``multiValueHeaders``, or CloudFront's ``cf.request.headers``."""
-    if not names:
-        return event
     records = event.get("Records")
     places = [event.get("headers"), event.get("multiValueHeaders")]
     if records:

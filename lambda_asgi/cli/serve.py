@@ -82,7 +82,7 @@ class LocalServer:
         self.source = source
         self._pending: queue.SimpleQueue[_Invocation] = queue.SimpleQueue()
         self._closed = False
-        self.sock = _listen(host, port) if sock is None else sock
+        self.sock = listen(host, port) if sock is None else sock
         self.websocket = websocket
         app: Callable[[Scope, Receive, Send], Awaitable[None]]
         if websocket is not None:
@@ -180,7 +180,8 @@ class LocalServer:
         return await future
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
