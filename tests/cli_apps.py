@@ -192,3 +192,19 @@ RELEASE = threading.Semaphore(0)
 streaming_adapter = Adapter(streaming, invoke_mode="response_stream", lifespan="off")
 """A streaming Adapter, as behind a Function URL with InvokeMode RESPONSE_STREAM."""
 urls_adapter = Adapter(urls, lifespan="off")
+
+
+async def failing_stream(scope: Scope, receive: Receive, send: Send) -> None:
+    """Starts a streamed response, sends one chunk, then fails."""
+    headers = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise RuntimeError("the stream broke")
+
+
+failing_stream_adapter = Adapter(failing_stream, invoke_mode="response_stream", lifespan="off")
+
+
+def interrupted(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """As if Ctrl-C arrived while the handler ran."""
+    raise KeyboardInterrupt

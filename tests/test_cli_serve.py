@@ -4,6 +4,7 @@ console script, and with ``--reload`` restarting a real child process on a file 
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -18,11 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
-from lambda_asgi.cli import _reload, _StopOnSignals, main
+from lambda_asgi.cli import _bridge, _reload, _StopOnSignals, main
+from lambda_asgi.cli._http import ServerStoppingError
 from lambda_asgi.cli._reload import scan
 from lambda_asgi.cli._sources import SOURCES, without_headers
-from lambda_asgi.cli.serve import LocalServer
+from lambda_asgi.cli.serve import (
+    LocalServer,
+    _Invocation,
+    _settle,
+    call_handler,
+)
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
@@ -399,6 +408,140 @@ def test_a_streaming_adapter_answers_buffered_front_doors_in_one_piece(start: St
         [SERVER, ("content-type", "text/plain"), ("Content-Length", "24")],
         b"chunk 0\nchunk 1\nchunk 2\n",
     )
+
+
+def test_a_streamed_response_that_fails_midway_ends_where_it_broke(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = start(cli_apps.failing_stream_adapter, "function-url").port
+    assert fetch(port, "GET", "/") == (
+        200,
+        "OK",
+        [SERVER, ("content-type", "text/plain"), ("Transfer-Encoding", "chunked")],
+        b"partial",
+    )
+    assert (
+        "the app failed after its response started streaming (RuntimeError); the body ends here"
+        in [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    )
+
+
+async def _prelude_then_failure(adapter: Any, body: Any, event: Any, context: Any) -> bool:
+    await (await body.stream("/", {})).write(b'{"statusCode": 200}' + b"\0" * 8 + b"part")
+    raise ValueError("the runtime broke")
+
+
+async def _early_failure(adapter: Any, body: Any, event: Any, context: Any) -> bool:
+    raise ValueError("the runtime broke")
+
+
+@pytest.mark.parametrize(
+    ("stream", "answer", "logged"),
+    [
+        (
+            _early_failure,
+            BAD_GATEWAY,
+            "the handler raised ValueError: the runtime broke; answering 502",
+        ),
+        (
+            _prelude_then_failure,
+            (200, "OK", [SERVER, ("Transfer-Encoding", "chunked")], b"part"),
+            "the streamed response failed: ValueError: the runtime broke",
+        ),
+    ],
+)
+def test_a_streaming_invocation_that_fails_outside_the_app(
+    start: Start,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    stream: Callable[..., Any],
+    answer: Answer,
+    logged: str,
+) -> None:
+    monkeypatch.setattr(_bridge, "stream_invocation", stream)
+    port = start(cli_apps.streaming_adapter, "function-url").port
+    assert fetch(port, "GET", "/") == answer
+    assert logged in [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_websocket_upgrade_to_an_http_front_door_is_refused(start: Start) -> None:
+    port = start().port
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{port}/", open_timeout=10)
+    assert refused.value.response.status_code == 403
+
+
+def test_ctrl_c_during_an_invocation_stops_the_server_at_once() -> None:
+    server = LocalServer(cli_apps.interrupted, SOURCES["http-api"], port=0)
+    outcome: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.serve(threading.Event())
+        except KeyboardInterrupt as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    assert fetch(server.port, "GET", "/") == (
+        503,
+        "Service Unavailable",
+        [SERVER, ("Content-Type", "application/json"), ("Content-Length", "33")],
+        b'{"message":"Service Unavailable"}',
+    )
+    thread.join()
+    assert [type(exc) for exc in outcome] == [KeyboardInterrupt]
+    assert server.sock.fileno() == -1  # closed: nothing listens any more
+
+
+def test_invocations_asked_for_while_stopping_are_refused() -> None:
+    server = LocalServer(cli_apps.handler, SOURCES["http-api"], port=0)
+    try:
+        server._closed = True
+        with pytest.raises(ServerStoppingError, match="the server is stopping"):
+            asyncio.run(server.invoke({}))
+        outcomes: list[tuple[Any, Any]] = []
+        waiting = _Invocation({}, call_handler, lambda *outcome: outcomes.append(outcome))
+        server._pending.put(waiting)
+        server._refuse_pending()
+        assert [(result, type(error)) for result, error in outcomes] == [
+            (None, ServerStoppingError)
+        ]
+    finally:
+        server.sock.close()
+
+
+def test_an_outcome_nobody_waits_for_any_more_is_dropped() -> None:
+    async def settle_cancelled() -> bool:
+        future = asyncio.get_running_loop().create_future()
+        future.cancel()
+        _settle(future, "late result", None)
+        return future.cancelled()
+
+    assert asyncio.run(settle_cancelled())
+
+
+def test_serve_without_the_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["serve", "tests.cli_apps:handler", "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "lambda-asgi: error: lambda-asgi serve needs uvicorn: pip install 'lambda-asgi[serve]'\n"
+    )
+
+
+def test_only_serve_imports_uvicorn() -> None:
+    code = (
+        "import sys, lambda_asgi, lambda_asgi.cli\n"
+        "lambda_asgi.cli.main(['event', 'rest'])\n"
+        "heavy = ('uvicorn', 'websockets', 'boto3', 'h11')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stderr == "[]\n"
 
 
 # -- the serve command -------------------------------------------------------------------

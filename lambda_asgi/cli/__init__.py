@@ -283,9 +283,12 @@ def _serve(args: argparse.Namespace) -> int:
     endpoint = None
     if websocket is not None:  # before the import: handlers often make their client there
         endpoint = management_environment(*sock.getsockname()[:2])
-    handler = load_handler(args.app)
     source = None if websocket else SOURCES[args.source]
-    server = LocalServer(handler, source, sock=sock, websocket=websocket)
+    try:
+        server = LocalServer(load_handler(args.app), source, sock=sock, websocket=websocket)
+    except BaseException:
+        sock.close()
+        raise
     print(
         f"lambda-asgi: serving {args.app} as {args.source} on {server.url} (Ctrl-C to stop)",
         file=sys.stderr,

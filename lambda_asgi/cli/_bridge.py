@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 from ..adapter import event_loop
 from ..runtime.streaming import DELIMITER, stream_invocation
 from ..testing import FakeContext
-from ._http import HttpResponse, answer, bad_gateway, http_api_result
+from ._http import (
+    HttpResponse,
+    ServerStoppingError,
+    answer,
+    bad_gateway,
+    http_api_result,
+    service_unavailable,
+)
 from ._sources import CliSource, without_headers
 
 if TYPE_CHECKING:
@@ -127,6 +134,8 @@ class HttpBridge:
         invocation is a 502, as API Gateway answers."""
         try:
             result = await self.server.invoke(event)
+        except ServerStoppingError:
+            return service_unavailable()
         except Exception as error:
             logger.error(
                 "the handler raised %s: %s; answering 502",
@@ -216,6 +225,10 @@ class _Stream:
     async def run(self, server: LocalServer, event: dict[str, Any]) -> tuple[int, int]:
         try:
             await server.invoke(event, self._invoke)
+        except ServerStoppingError:
+            if not self.status:
+                self.status = 503
+                self.sent = await write(self.send, service_unavailable(), head=self.head)
         except Exception as error:
             if self.status:  # the head went out: all that is left is to end the body
                 logger.error("the streamed response failed: %s: %s", type(error).__name__, error)

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ._http import ServerStoppingError
 from ._ws_events import (
     DEFAULT_STAGE,
     Client,
@@ -157,6 +158,11 @@ class WebSocketAPI:
         try:
             result = await self.server.invoke(event)
             return json.loads(json.dumps(result))
+        except ServerStoppingError:
+            logger.warning(
+                "the server is stopping: %s of %s not invoked", route, client.connection_id
+            )
+            return {"statusCode": 503}
         except Exception as error:
             logger.error(
                 "the handler failed on %s for connection %s: %s: %s",
@@ -174,44 +180,50 @@ class WebSocketAPI:
     # -- the Management API --------------------------------------------------------------
 
     async def _manage(self, scope: Scope, receive: Receive, send: Send, connection_id: str) -> None:
-        method = scope["method"]
         body = b""
         more = True
         while more:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+        status = await self._management_call(send, scope["method"], connection_id, body)
+        client = scope["client"][0] if scope.get("client") else "-"
+        logger.info('%s "%s %s" %d', client, scope["method"], scope["path"], status)
+
+    async def _management_call(
+        self, send: Send, method: str, connection_id: str, body: bytes
+    ) -> int:
+        """Answer one Management API call; return its status."""
         connection = self.connections.get(connection_id)
         if method not in ("POST", "GET", "DELETE"):
-            await _answer(send, 405, {"message": f"Method {method} not allowed"})
-        elif method == "POST" and len(body) > MAX_MESSAGE_BYTES:
-            await _error(send, 413, "PayloadTooLargeException", "Message too long")
-        elif connection is None or connection.closing:
-            await _error(send, 410, "GoneException", None)
-        elif method == "POST":
+            return await _answer(send, 405, {"message": f"Method {method} not allowed"})
+        if method == "POST" and len(body) > MAX_MESSAGE_BYTES:
+            return await _error(send, 413, "PayloadTooLargeException", "Message too long")
+        if connection is None or connection.closing:
+            return await _error(send, 410, "GoneException", None)
+        if method == "GET":
+            client = connection.client
+            info = {
+                "connectedAt": _iso(client.connected_at),
+                "identity": {"sourceIp": client.source_ip, "userAgent": client.user_agent},
+                "lastActiveAt": _iso(connection.last_active),
+            }
+            return await _answer(send, 200, info)
+        if method == "POST":
             frame: dict[str, Any] = {"type": "websocket.send"}
             try:
                 frame["text"] = body.decode()
             except UnicodeDecodeError:
                 frame["bytes"] = body
-            await connection.deliver(frame)
-            await _answer(send, 200, None)
-        elif method == "GET":
-            client = connection.client
-            await _answer(
-                send,
-                200,
-                {
-                    "connectedAt": _iso(client.connected_at),
-                    "identity": {"sourceIp": client.source_ip, "userAgent": client.user_agent},
-                    "lastActiveAt": _iso(connection.last_active),
-                },
-            )
         else:
             connection.closing = True
-            await connection.deliver({"type": "websocket.close", "code": 1000})
-            await _answer(send, 204, None)
-        logger.info('"%s /@connections/%s" by the handler', method, connection_id)
+            frame = {"type": "websocket.close", "code": 1000}
+        try:
+            await connection.deliver(frame)
+        except OSError:  # the client went away a moment ago; $disconnect is on its way
+            connection.closing = True
+            return await _error(send, 410, "GoneException", None)
+        return await _answer(send, 200 if method == "POST" else 204, None)
 
 
 def _status(result: Any) -> int:
@@ -248,19 +260,21 @@ async def _deny(send: Send, status: int, body: bytes) -> None:
     await send({"type": "websocket.http.response.body", "body": body})
 
 
-async def _answer(send: Send, status: int, document: Any) -> None:
+async def _answer(send: Send, status: int, document: Any) -> int:
     body = b"" if document is None else json.dumps(document).encode()
     headers = [_JSON, (b"content-length", str(len(body)).encode())] if body else []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return status
 
 
-async def _error(send: Send, status: int, kind: str, message: str | None) -> None:
+async def _error(send: Send, status: int, kind: str, message: str | None) -> int:
     """A rest-json error as botocore reads it: the type in ``x-amzn-ErrorType``."""
     body = json.dumps({"message": message}).encode()
     headers = [_JSON, (b"x-amzn-errortype", kind.encode()), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return status
 
 
 def _iso(epoch_ms: int) -> str:

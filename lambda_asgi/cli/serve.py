@@ -26,6 +26,7 @@ from .._types import Receive, Scope, Send
 from ..testing import FakeContext
 from ._app import CliError, Handler
 from ._bridge import HttpBridge
+from ._http import ServerStoppingError
 from ._sources import CliSource
 
 if TYPE_CHECKING:
@@ -40,10 +41,6 @@ GRACE_SECONDS = 1
 
 Settle = Callable[[Any, BaseException | None], None]
 Run = Callable[[Handler, Any], Any]
-
-
-class ServerStoppingError(CliError):
-    """Raised for an invocation asked for after the server began to stop."""
 
 
 class _Invocation:
@@ -98,6 +95,7 @@ class LocalServer:
             ws="websockets-sansio",
             log_config=None,
             log_level="warning",
+            proxy_headers=False,  # this server is the front door: nothing in front to trust
             access_log=False,  # the bridges write their own access-log lines
             server_header=False,
             headers=[("Server", f"lambda-asgi/{__version__}")],
@@ -130,10 +128,10 @@ class LocalServer:
             while thread.is_alive():
                 self._step()
         finally:
-            # Also the way out of a Ctrl-C mid-invocation: refuse what is still waiting and
-            # stop uvicorn without waiting for connections.
+            # Also the way out of a Ctrl-C mid-invocation: what still waits is refused, and
+            # uvicorn stops within its grace period.
             self._closed = True
-            self._uvicorn.should_exit = self._uvicorn.force_exit = True
+            self._uvicorn.should_exit = True
             while thread.is_alive():
                 self._refuse_pending()
                 thread.join(0.05)
@@ -152,6 +150,9 @@ class LocalServer:
             result = invocation.run(self.handler, invocation.event)
         except Exception as exc:
             invocation.settle(None, exc)
+        except BaseException:  # Ctrl-C in the handler: its client is told, then we stop
+            invocation.settle(None, ServerStoppingError("the server is stopping"))
+            raise
         else:
             invocation.settle(result, None)
 
