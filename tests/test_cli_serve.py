@@ -365,6 +365,13 @@ def test_only_headers_the_client_sent_reach_the_app_with_the_front_doors_own(
     assert seen["headers"] == expected
 
 
+def test_the_client_address_is_the_connections_not_a_forwarded_one(start: Start) -> None:
+    port = start().port
+    spoofed = [("X-Forwarded-For", "198.51.100.7"), ("X-Forwarded-Proto", "https")]
+    _, _, _, body = fetch(port, "GET", "/", spoofed)
+    assert json.loads(body)["client"] == "127.0.0.1"
+
+
 def test_a_204_has_no_content_length(start: Start) -> None:
     port = start(cli_apps.urls_adapter).port
     assert fetch(port, "GET", "/empty") == (204, "No Content", [SERVER], b"")
@@ -435,6 +442,18 @@ async def _early_failure(adapter: Any, body: Any, event: Any, context: Any) -> b
     raise ValueError("the runtime broke")
 
 
+async def _stopping(adapter: Any, body: Any, event: Any, context: Any) -> bool:
+    raise ServerStoppingError("the server is stopping")
+
+
+async def _prelude_in_pieces(adapter: Any, body: Any, event: Any, context: Any) -> bool:
+    stream = await body.stream("/", {})
+    for piece in (b'{"statusCode": 201', b"}" + b"\0" * 4, b"\0" * 4 + b"pa", b"rt"):
+        await stream.write(piece)
+    await stream.finish()
+    return True
+
+
 @pytest.mark.parametrize(
     ("stream", "answer", "logged"),
     [
@@ -444,24 +463,55 @@ async def _early_failure(adapter: Any, body: Any, event: Any, context: Any) -> b
             "the handler raised ValueError: the runtime broke; answering 502",
         ),
         (
+            _stopping,
+            (
+                503,
+                "Service Unavailable",
+                [SERVER, ("Content-Type", "application/json"), ("Content-Length", "33")],
+                b'{"message":"Service Unavailable"}',
+            ),
+            None,
+        ),
+        (
+            _prelude_in_pieces,
+            (201, "Created", [SERVER, ("Transfer-Encoding", "chunked")], b"part"),
+            None,
+        ),
+        (
             _prelude_then_failure,
             (200, "OK", [SERVER, ("Transfer-Encoding", "chunked")], b"part"),
             "the streamed response failed: ValueError: the runtime broke",
         ),
     ],
 )
-def test_a_streaming_invocation_that_fails_outside_the_app(
+def test_streaming_invocations_outside_the_app(
     start: Start,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     stream: Callable[..., Any],
     answer: Answer,
-    logged: str,
+    logged: str | None,
 ) -> None:
     monkeypatch.setattr(_bridge, "stream_invocation", stream)
     port = start(cli_apps.streaming_adapter, "function-url").port
     assert fetch(port, "GET", "/") == answer
-    assert logged in [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == ([] if logged is None else [logged])
+
+
+def test_a_client_that_leaves_mid_body_is_not_invoked(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = start(cli_apps.raising).port
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(65536) == b""
+    left = "127.0.0.1 left before sending the whole request body"
+    deadline = time.monotonic() + 10
+    while left not in caplog.messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [r.getMessage() for r in caplog.records if r.name == "lambda_asgi.cli"] == [left]
 
 
 def test_a_websocket_upgrade_to_an_http_front_door_is_refused(start: Start) -> None:

@@ -4,12 +4,17 @@ back through boto3's ``apigatewaymanagementapi`` client, as users write them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,7 +28,7 @@ from lambda_asgi.cli._app import CliError
 from lambda_asgi.cli._websocket import WebSocketAPI, management_environment
 from lambda_asgi.cli._ws_events import RouteSelection, canonical
 from lambda_asgi.cli.serve import LocalServer
-from tests.test_cli_serve import free_port, serve_in_main_thread
+from tests.test_cli_serve import ROOT, free_port, serve_in_main_thread
 
 EVENTS: list[dict[str, Any]] = []
 """Every event the handler got, in order."""
@@ -492,4 +497,81 @@ def test_reload_passes_the_websocket_options_on() -> None:
         "--routes",
         "a,b",
         "--traceback",
+    ]
+
+
+def test_ctrl_c_closes_open_connections_and_runs_their_disconnect(tmp_path: Any) -> None:
+    """The installed command, stopped by a real SIGINT while a client is connected."""
+    script = Path(sys.executable).with_name("lambda-asgi")
+    argv = [str(script), "serve", "tests.test_cli_serve_websocket:handler"]
+    argv += ["--source", "websocket", "--port", "0"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment["HOME"] = str(tmp_path)  # no AWS configuration: serve's dummies are used
+    process = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        port = int(banner.split(" on ws://127.0.0.1:")[1].split(" ")[0])
+        with connect(f"ws://127.0.0.1:{port}/", open_timeout=10) as ws:
+            ws.send("hello")
+            assert ws.recv(timeout=10) == "echo: hello"
+            log = [process.stderr.readline()]
+            while " $default " not in log[-1]:  # the invocation has returned
+                log.append(process.stderr.readline())
+            process.send_signal(signal.SIGINT)
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+        _, rest = process.communicate(timeout=10)
+        err = "".join(log) + rest
+    finally:
+        process.kill()
+        process.wait()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1012  # service restart: uvicorn's close on shutdown
+    assert process.returncode == 0
+    assert re.search(r" \$default 200\n", err), err
+    assert re.search(r" \$disconnect 1012\n", err), err
+    assert "not invoked" not in err  # the $disconnect ran before the server stopped
+    assert "Traceback" not in err
+
+
+def test_a_post_to_a_connection_closing_under_it_is_gone() -> None:
+    """The client went away, and its $disconnect is not through yet: 410, as AWS answers."""
+    from lambda_asgi.cli._websocket import _Connection
+    from lambda_asgi.cli._ws_events import Client
+
+    async def gone(message: Any) -> None:
+        raise ConnectionResetError("the client went away")
+
+    answered: list[Any] = []
+
+    async def send(message: Any) -> None:
+        answered.append(message)
+
+    api = WebSocketAPI(RouteSelection("$request.body.action", None))
+    connection = _Connection(Client("127.0.0.1", None, "h", "local"), gone)
+    api.connections[connection.client.connection_id] = connection
+    call = api._management_call(send, "POST", connection.client.connection_id, b"hi")
+    assert asyncio.run(call) == 410
+    assert connection.closing
+    assert answered[0]["status"] == 410
+    assert (b"x-amzn-errortype", b"GoneException") in answered[0]["headers"]
+
+
+def test_events_the_stopping_server_no_longer_invokes_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from lambda_asgi.cli._http import ServerStoppingError
+    from lambda_asgi.cli._ws_events import Client
+
+    class Stopping:
+        async def invoke(self, event: Any) -> Any:
+            raise ServerStoppingError("the server is stopping")
+
+    api = WebSocketAPI(RouteSelection("$request.body.action", None))
+    api.server = Stopping()  # type: ignore[assignment]
+    client = Client("127.0.0.1", None, "h", "local")
+    assert asyncio.run(api._invoke({}, "$disconnect", client)) == {"statusCode": 503}
+    assert caplog.messages == [
+        f"the server is stopping: $disconnect of {client.connection_id} not invoked"
     ]

@@ -80,6 +80,9 @@ class HttpBridge:
             return
         started = time.perf_counter()
         body = await _read_body(receive)
+        if body is None:  # a front door does not invoke for a request it never got whole
+            logger.info("%s left before sending the whole request body", _client(scope))
+            return
         event = self.event_for(scope, body)
         head = scope["method"] == "HEAD"
         if self.streams:
@@ -152,13 +155,14 @@ class HttpBridge:
         return answer(self.source.read_result, result, event)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body; None if the client went away before sending all of it."""
     chunks: list[bytes] = []
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)
@@ -225,14 +229,13 @@ class _Stream:
     async def run(self, server: LocalServer, event: dict[str, Any]) -> tuple[int, int]:
         try:
             await server.invoke(event, self._invoke)
-        except ServerStoppingError:
-            if not self.status:
-                self.status = 503
-                self.sent = await write(self.send, service_unavailable(), head=self.head)
         except Exception as error:
             if self.status:  # the head went out: all that is left is to end the body
                 logger.error("the streamed response failed: %s: %s", type(error).__name__, error)
                 await self.send({"type": "http.response.body", "body": b""})
+            elif isinstance(error, ServerStoppingError):
+                self.status = 503
+                self.sent = await write(self.send, service_unavailable(), head=self.head)
             else:
                 logger.error(
                     "the handler raised %s: %s; answering 502",

@@ -117,26 +117,31 @@ class LocalServer:
         return f"{scheme}://{self.host}:{self.port}"
 
     def serve(self, stop: threading.Event) -> None:
-        """Run uvicorn on a thread and the invocations here until ``stop`` is set; then let
-        open connections finish (still invoking) for up to :data:`GRACE_SECONDS`."""
+        """Run uvicorn on a thread and the invocations here until ``stop`` is set or Ctrl-C;
+        then let open connections finish (still invoking: a WebSocket's ``$disconnect``) for
+        up to :data:`GRACE_SECONDS`. A second Ctrl-C stops without waiting for them."""
         thread = threading.Thread(target=self._run_uvicorn, name="lambda-asgi-uvicorn")
         thread.start()
+        interrupted = False
         try:
-            while not stop.is_set() and thread.is_alive():
-                self._step()
+            try:
+                while not stop.is_set() and thread.is_alive():
+                    self._step()
+            except KeyboardInterrupt:
+                interrupted = True
             self._uvicorn.should_exit = True
             while thread.is_alive():
                 self._step()
         finally:
-            # Also the way out of a Ctrl-C mid-invocation: what still waits is refused, and
-            # uvicorn stops within its grace period.
+            # Also the way out of a second Ctrl-C: what still waits is refused, and uvicorn
+            # stops within its grace period (cancelling what still runs then).
             self._closed = True
             self._uvicorn.should_exit = True
-            while thread.is_alive():
-                self._refuse_pending()
-                thread.join(0.05)
             self._refuse_pending()
+            thread.join()
             self.sock.close()
+        if interrupted:
+            raise KeyboardInterrupt
 
     def _run_uvicorn(self) -> None:
         asyncio.run(self._uvicorn.serve(sockets=[self.sock]))
