@@ -575,3 +575,38 @@ def test_events_the_stopping_server_no_longer_invokes_are_logged(
     assert caplog.messages == [
         f"the server is stopping: $disconnect of {client.connection_id} not invoked"
     ]
+
+
+def test_the_documented_chat_between_two_tabs(
+    aws_environment: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/cli.md's chat.py, served as the page says, with two clients for the two tabs."""
+    page = (ROOT / "docs" / "cli.md").read_text()
+    blocks = [block.split("```")[0] for block in page.split("```python\n")[1:]]
+    (tmp_path / "chat.py").write_text(next(b for b in blocks if b.startswith('"""chat.py')))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "chat", raising=False)
+    port = free_port()
+    received: list[Any] = []
+
+    def tabs() -> None:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                first = connect(f"ws://127.0.0.1:{port}/", open_timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with first, connect(f"ws://127.0.0.1:{port}/", open_timeout=10) as second:
+            first.send(json.dumps({"action": "sendmessage", "text": "hello from tab 1"}))
+            received.extend([first.recv(timeout=10), second.recv(timeout=10)])
+            second.send(json.dumps({"action": "typing"}))  # not a route: $default, ignored
+            second.send(json.dumps({"action": "sendmessage", "text": "hi tab 1"}))
+            received.extend([first.recv(timeout=10), second.recv(timeout=10)])
+
+    argv = ["serve", "chat:handler", "--source", "websocket", "--routes", "sendmessage"]
+    assert serve_in_main_thread([*argv, "--port", str(port)], tabs) == 0
+    assert received == ["hello from tab 1"] * 2 + ["hi tab 1"] * 2
+    assert sys.modules["chat"].connections == set()  # both $disconnects ran
