@@ -142,7 +142,10 @@ AWS_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
 
 def test_the_connect_event_and_the_chosen_subprotocol(start: Start) -> None:
     server = start()
-    with client(server, "/dev?room=a&room=b&nick=ann", subprotocols=["chat.v1", "chat.v2"]) as ws:
+    offered = ["chat.v1", "chat.v2"]
+    forwarded = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    path = "/dev?room=a&room=b&nick=ann"
+    with client(server, path, subprotocols=offered, additional_headers=forwarded) as ws:
         assert ws.subprotocol == "chat.v2"
         key = ws.request.headers["Sec-WebSocket-Key"] if ws.request else None
     event = EVENTS[0]
@@ -155,17 +158,16 @@ def test_the_connect_event_and_the_chosen_subprotocol(start: Start) -> None:
     assert re.match(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$", trace)
     host = f"127.0.0.1:{server.port}"
     agent = event["headers"]["User-Agent"]
+    # The handshake's own headers stay out, as on AWS, which writes the forwarding ones.
     headers = {
         "Host": host,
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
         "Sec-WebSocket-Key": key,
         "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
         "Sec-WebSocket-Protocol": "chat.v1, chat.v2",
         "User-Agent": agent,
         "X-Amzn-Trace-Id": trace,
-        "X-Forwarded-For": "127.0.0.1",
+        "X-Forwarded-For": "198.51.100.7, 127.0.0.1",
         "X-Forwarded-Port": str(server.port),
         "X-Forwarded-Proto": "http",
     }
@@ -610,3 +612,66 @@ def test_the_documented_chat_between_two_tabs(
     assert serve_in_main_thread([*argv, "--port", str(port)], tabs) == 0
     assert received == ["hello from tab 1"] * 2 + ["hi tab 1"] * 2
     assert sys.modules["chat"].connections == set()  # both $disconnects ran
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids and times as in a captured AWS event."""
+    from lambda_asgi.cli import _ws_events
+
+    monkeypatch.setattr(_ws_events, "now_ms", lambda: 1731333109875)
+    monkeypatch.setattr(_ws_events, "new_id", lambda: "BFbOeE87IAMF31w=")
+
+
+def captured_client() -> Any:
+    from lambda_asgi.cli._ws_events import Client
+
+    return Client("166.90.225.1", None, "h.example", "prod", "BFaT_fALIAMCKug=", 1731332735513)
+
+
+CONTEXT = {
+    "extendedRequestId": "BFbOeE87IAMF31w=",
+    "requestTime": "11/Nov/2024:13:51:49 +0000",
+    "messageDirection": "IN",
+    "stage": "prod",
+    "connectedAt": 1731332735513,
+    "requestTimeEpoch": 1731333109875,
+    "identity": {"sourceIp": "166.90.225.1"},  # no userAgent: the client sent none
+    "requestId": "BFbOeE87IAMF31w=",
+    "domainName": "h.example",
+    "connectionId": "BFaT_fALIAMCKug=",
+    "apiId": "abc123defg",
+}
+
+
+def test_a_message_event(fixed_clock: None) -> None:
+    from lambda_asgi.cli._ws_events import message_event
+
+    assert message_event(captured_client(), "chat", '{"action": "chat"}') == {
+        "requestContext": {
+            "routeKey": "chat",
+            "eventType": "MESSAGE",
+            **CONTEXT,
+            "messageId": "BFbOeE87IAMF31w=",
+        },
+        "body": '{"action": "chat"}',
+        "isBase64Encoded": False,
+    }
+
+
+def test_a_disconnect_without_a_status(fixed_clock: None) -> None:
+    from lambda_asgi.cli._ws_events import disconnect_event
+
+    headers = {"Host": "h.example", "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
+    assert disconnect_event(captured_client(), 1005, "") == {
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "requestContext": {
+            "routeKey": "$disconnect",
+            "eventType": "DISCONNECT",
+            **CONTEXT,
+            "disconnectStatusCode": 1005,
+            "disconnectReason": "Client-side close frame status not set",
+        },
+        "isBase64Encoded": False,
+    }

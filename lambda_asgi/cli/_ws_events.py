@@ -26,6 +26,19 @@ DEFAULT_STAGE = "local"
 _ID_ALPHABET = string.ascii_letters + string.digits
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _BODY_EXPRESSION = "$request.body."
+# The handshake's own headers, and the forwarding ones AWS writes itself.
+_NOT_FORWARDED = frozenset(
+    {
+        "connection",
+        "content-length",
+        "keep-alive",
+        "transfer-encoding",
+        "upgrade",
+        "x-forwarded-for",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+    }
+)
 
 
 def new_id() -> str:
@@ -60,10 +73,13 @@ def connect_event(
 ) -> dict[str, Any]:
     """``$connect``: the handshake's headers (with the front door's forwarding headers) and
     query, decoded."""
-    pairs = [(canonical(name), value) for name, value in headers]
+    pairs = [(canonical(name), value) for name, value in headers if name not in _NOT_FORWARDED]
+    forwarded_for = ", ".join(
+        [*(value for name, value in headers if name == "x-forwarded-for"), client.source_ip]
+    )
     pairs += [
         ("X-Amzn-Trace-Id", f"Root=1-{client.connected_at // 1000:08x}-{secrets.token_hex(12)}"),
-        ("X-Forwarded-For", client.source_ip),
+        ("X-Forwarded-For", forwarded_for),
         ("X-Forwarded-Port", str(port)),
         ("X-Forwarded-Proto", "http"),
     ]
@@ -87,7 +103,10 @@ def message_event(client: Client, route_key: str, body: str) -> dict[str, Any]:
 
 
 def disconnect_event(client: Client, code: int, reason: str) -> dict[str, Any]:
-    """``$disconnect``, with the sparse headers AWS sends then."""
+    """``$disconnect``, with the sparse headers AWS sends then; a close without a status
+    (1005) gets AWS's reason for it."""
+    if code == 1005 and not reason:
+        reason = "Client-side close frame status not set"
     pairs = [("Host", client.domain), ("x-api-key", ""), ("X-Forwarded-For", ""), ("x-restapi", "")]
     context = _context(
         client, "$disconnect", "DISCONNECT", disconnectStatusCode=code, disconnectReason=reason
@@ -112,7 +131,7 @@ def _context(client: Client, route_key: str, event_type: str, **extra: Any) -> d
         "stage": client.stage,
         "connectedAt": client.connected_at,
         "requestTimeEpoch": now,
-        "identity": {"userAgent": client.user_agent, "sourceIp": client.source_ip},
+        "identity": _identity(client),
         "requestId": request_id,
         "domainName": client.domain,
         "connectionId": client.connection_id,
@@ -120,6 +139,13 @@ def _context(client: Client, route_key: str, event_type: str, **extra: Any) -> d
     }
     context.update(extra)
     return context
+
+
+def _identity(client: Client) -> dict[str, str]:
+    identity = {"sourceIp": client.source_ip}
+    if client.user_agent is not None:  # AWS leaves it out when the client sent none
+        identity["userAgent"] = client.user_agent
+    return identity
 
 
 def _last(pairs: list[tuple[str, str]]) -> dict[str, str]:
