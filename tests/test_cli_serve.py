@@ -514,6 +514,12 @@ def test_a_client_that_leaves_mid_body_is_not_invoked(
     assert [r.getMessage() for r in caplog.records if r.name == "lambda_asgi.cli"] == [left]
 
 
+def test_the_listening_socket_lets_asyncio_turn_nagle_off(start: Start) -> None:
+    # asyncio sets TCP_NODELAY on accepted connections only when the listening socket names
+    # IPPROTO_TCP; with Nagle on, every response waited ~40 ms for the client's delayed ACK.
+    assert start().sock.proto == socket.IPPROTO_TCP
+
+
 def test_a_websocket_upgrade_to_an_http_front_door_is_refused(start: Start) -> None:
     port = start().port
     with pytest.raises(InvalidStatus) as refused:

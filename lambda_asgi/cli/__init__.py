@@ -2,9 +2,11 @@
 
 ``invoke`` runs one invocation in this process and prints the Lambda result as JSON on stdout
 (logs and the app's prints go to stderr, so stdout pipes into ``jq``); ``event`` prints the
-event a front door would send; ``serve`` runs a local HTTP server (:mod:`.serve`) that turns
-each request into that front door's event. Mistakes in the command line, the event file or
-the APP argument are one line on stderr and exit status 2, never a traceback.
+event a front door would send; ``serve`` runs a local server on uvicorn (:mod:`.serve`, the
+``serve`` extra) that turns each request into that front door's event, or plays a WebSocket
+API with its ``@connections`` endpoint (:mod:`._websocket`). Mistakes in the command line,
+the event file or the APP argument are one line on stderr and exit status 2, never a
+traceback.
 
 Imported only by the console script: ``import lambda_asgi`` never loads it.
 """
