@@ -371,7 +371,14 @@ def test_a_failing_handler_refuses_connect_with_500(
 
 @pytest.mark.parametrize(
     ("result", "status"),
-    [(None, 200), ({"statusCode": "401"}, 401), ({"statusCode": [1]}, 500), ("ok", 200)],
+    [
+        (None, 200),
+        ({"statusCode": "401"}, 401),
+        ({"statusCode": [1]}, 500),
+        ({"statusCode": True}, 500),
+        ({"statusCode": 600}, 500),
+        ("ok", 200),
+    ],
 )
 def test_connect_results_without_an_integer_status(
     start: Start, monkeypatch: pytest.MonkeyPatch, result: Any, status: int
@@ -432,6 +439,8 @@ def test_management_environment_keeps_configured_credentials(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.setenv("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "")
+    assert management_environment("0.0.0.0", 9) == "http://127.0.0.1:9"
+    assert management_environment("::", 9) == "http://[::1]:9"
     assert management_environment("127.0.0.1", 9) == "http://127.0.0.1:9"
     assert os.environ["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] == "http://127.0.0.1:9"
     assert "AWS_ACCESS_KEY_ID" not in os.environ

@@ -36,6 +36,7 @@ from ._ws_events import (
     message_event,
     now_ms,
 )
+from .serve import authority
 
 if TYPE_CHECKING:
     from .._types import Receive, Scope, Send
@@ -109,10 +110,10 @@ class WebSocketAPI:
             return
         connection = _Connection(client, send)
         self.connections[client.connection_id] = connection
-        subprotocol = _header(result, "sec-websocket-protocol")
-        await connection.deliver({"type": "websocket.accept", "subprotocol": subprotocol})
-        self._log(client, "$connect", status)
         try:
+            subprotocol = _header(result, "sec-websocket-protocol")
+            await connection.deliver({"type": "websocket.accept", "subprotocol": subprotocol})
+            self._log(client, "$connect", status)
             code, reason = await self._messages(connection, receive)
         finally:
             del self.connections[client.connection_id]
@@ -229,15 +230,15 @@ class WebSocketAPI:
 def _status(result: Any) -> int:
     """The status of a route's result: a result without one (None, a bare value) is a
     successful invocation, so 200."""
-    if isinstance(result, Mapping):
-        status = result.get("statusCode", 200)
-        if isinstance(status, int) and not isinstance(status, bool):
-            return status
-        if isinstance(status, str) and status.isdigit():
-            return int(status)
-        logger.error("statusCode must be an integer, got %r; answering 500", status)
-        return 500
-    return 200
+    if not isinstance(result, Mapping):
+        return 200
+    status = result.get("statusCode", 200)
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if type(status) is int and 100 <= status <= 599:
+        return status
+    logger.error("statusCode must be an integer status, got %r; answering 500", status)
+    return 500
 
 
 def _body(result: Any) -> bytes:
@@ -286,7 +287,9 @@ def management_environment(host: str, port: int) -> str:
     """Point boto3's ``apigatewaymanagementapi`` clients in this process at this server, with
     dummy credentials and a region when none are configured (boto3 refuses to sign without);
     return the endpoint."""
-    endpoint = f"http://{host}:{port}"
+    # A server listening on every interface is reached through loopback.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    endpoint = f"http://{authority(host, port)}"
     os.environ["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = endpoint
     configured = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE")
     if not any(name in os.environ for name in configured) and not os.path.exists(

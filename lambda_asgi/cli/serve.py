@@ -114,7 +114,7 @@ class LocalServer:
     @property
     def url(self) -> str:
         scheme = "http" if self.websocket is None else "ws"
-        return f"{scheme}://{self.host}:{self.port}"
+        return f"{scheme}://{authority(self.host, self.port)}"
 
     def serve(self, stop: threading.Event) -> None:
         """Run uvicorn on a thread and the invocations here until ``stop`` is set or Ctrl-C;
@@ -184,6 +184,11 @@ class LocalServer:
 
         self._pending.put(_Invocation(event, run, settle))
         return await future
+
+
+def authority(host: str, port: int) -> str:
+    """``host:port`` for a URL (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def listen(host: str, port: int) -> socket.socket:
