@@ -74,6 +74,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return {"statusCode": 200, "body": "AAE=", "isBase64Encoded": True}
         if kind == "not text":
             return {"statusCode": 200, "body": 5}
+        if kind == "not base64":
+            return {"statusCode": 200, "body": "no!", "isBase64Encoded": True}
         return {"statusCode": 200, "body": "the route response"}
     else:
         api.post_to_connection(ConnectionId=connection_id, Data=f"echo: {event['body']}".encode())
@@ -281,12 +283,15 @@ def test_a_client_close_reaches_disconnect(start: Start) -> None:
     assert not CONNECTED
 
 
-def test_two_way_route_and_management_calls_from_the_handler(start: Start) -> None:
+def test_two_way_route_and_management_calls_from_the_handler(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
     server = start()
     with client(server, user_agent_header="chat-client/1.0") as ws:
         ws.send('{"action": "twoway"}')
         assert ws.recv(timeout=10) == "the route response"
         ws.send('{"action": "twoway", "kind": "not text"}')  # logged, nothing sent
+        ws.send('{"action": "twoway", "kind": "not base64"}')  # logged, nothing sent
         ws.send('{"action": "twoway", "kind": "binary"}')
         assert ws.recv(timeout=10) == b"\x00\x01"
         ws.send('{"action": "info"}')
@@ -296,8 +301,12 @@ def test_two_way_route_and_management_calls_from_the_handler(start: Start) -> No
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1000
-    until(lambda: len(EVENTS) == 7)
+    until(lambda: len(EVENTS) == 8)
     assert EVENTS[-1]["requestContext"]["disconnectStatusCode"] == 1000
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "the route response body must be a string, got int",
+        "isBase64Encoded is true but the route response body is not base64",
+    ]
 
 
 def test_the_management_api_from_outside(start: Start) -> None:

@@ -2,11 +2,11 @@
 
 The event is built from the request exactly as it came off the wire: the raw path and query
 (still percent-encoded, so UTF-8 arrives as UTF-8 and a leading ``//`` stays), the client's
-headers and body. This server is
-the front door, so it adds the headers that front door adds about the connection (plain HTTP
-on this port) and nothing the client did not send. The result is read as the front door reads
-it and written with the framing uvicorn would use for the app itself: no ``Content-Length``
-on a 204, 304 or 1xx, and the app's own on a ``HEAD`` answer.
+headers and body. This server is the front door, so it adds the headers that front door adds
+about the connection (plain HTTP on this port) and nothing the client did not send. The
+result is read as the front door reads it and written with the framing uvicorn would use for
+the app itself: no ``Content-Length`` on a 204, 304 or 1xx, and the app's own on a ``HEAD``
+answer.
 
 A streaming Adapter (``invoke_mode="response_stream"``) behind ``function-url`` streams: the
 body goes out in chunks as the app sends them, through :func:`stream_invocation`, the code the

@@ -17,6 +17,7 @@ thread: a handler posts to its own connection during its invocation.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import json
 import logging
 import os
@@ -149,13 +150,18 @@ class WebSocketAPI:
             logger.error("the route response body must be a string, got %s", type(body).__name__)
             return
         if result.get("isBase64Encoded"):
-            await connection.deliver({"type": "websocket.send", "bytes": b64decode(body)})
+            try:
+                data = b64decode(body, validate=True)
+            except binascii.Error:
+                logger.error("isBase64Encoded is true but the route response body is not base64")
+                return
+            await connection.deliver({"type": "websocket.send", "bytes": data})
         else:
             await connection.deliver({"type": "websocket.send", "text": body})
 
     async def _invoke(self, event: dict[str, Any], route: str, client: Client) -> Any:
-        """The handler's result, or None when it failed (logged; AWS answers 500 on $connect
-        and drops the message otherwise)."""
+        """The handler's result as Lambda serializes it; a failure is logged and stands in
+        as a 500 result (on ``$connect``, the status the client gets)."""
         try:
             result = await self.server.invoke(event)
             return json.loads(json.dumps(result))
