@@ -693,3 +693,36 @@ def test_a_disconnect_without_a_status(fixed_clock: None) -> None:
         },
         "isBase64Encoded": False,
     }
+
+
+def test_a_second_ctrl_c_while_connections_close_stops_at_once(aws_environment: None) -> None:
+    """The first stop closes the connection; the Ctrl-C lands in its $disconnect."""
+
+    def interrupted_on_disconnect(event: dict[str, Any], context: Any) -> Any:
+        if event["requestContext"]["eventType"] == "DISCONNECT":
+            raise KeyboardInterrupt
+        return handler(event, context)
+
+    api = WebSocketAPI(RouteSelection("$request.body.action", None))
+    server = LocalServer(interrupted_on_disconnect, None, port=0, websocket=api)
+    management_environment(server.host, server.port)
+    stop = threading.Event()
+    outcome: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.serve(stop)
+        except KeyboardInterrupt as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    with client(server) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "echo: hello"
+        stop.set()
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
+    thread.join()
+    assert [type(exc) for exc in outcome] == [KeyboardInterrupt]
+    assert server.sock.fileno() == -1

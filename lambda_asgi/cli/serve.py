@@ -132,9 +132,12 @@ class LocalServer:
             self._uvicorn.should_exit = True
             while thread.is_alive():
                 self._step()
+        except BaseException:  # a second Ctrl-C: open connections are not waited for
+            self._uvicorn.force_exit = True
+            raise
         finally:
-            # Also the way out of a second Ctrl-C: what still waits is refused, and uvicorn
-            # stops within its grace period (cancelling what still runs then).
+            # What still waits for the handler is refused; uvicorn stops within its grace
+            # period (cancelling what still runs then), at once when forced.
             self._closed = True
             self._uvicorn.should_exit = True
             self._refuse_pending()
@@ -208,7 +211,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():  # the client went away while the handler ran
+    if future.cancelled():  # uvicorn cancelled the request, stopping without waiting
         return
     if error is not None:
         future.set_exception(error)
