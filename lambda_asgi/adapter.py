@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from . import _options
 from . import lifespan as _lifespan
@@ -89,6 +89,9 @@ class Adapter:
         graceful_shutdown: on Lambda, register an internal extension during init, so that
             Lambda sends SIGTERM before shutdown and the lifespan shutdown runs (only for an
             app whose lifespan started).
+        **unknown: none is accepted: any other keyword, such as Mangum's
+            ``api_gateway_base_path``, raises :class:`ConfigurationError` naming the option
+            to use instead.
     """
 
     def __init__(
@@ -107,9 +110,11 @@ class Adapter:
         timeout_margin: float | None = 0.5,
         invoke_mode: str | None = None,
         graceful_shutdown: bool = True,
+        **unknown: NoReturn,
     ) -> None:
-        if not callable(app):
-            raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
+        if unknown:  # Mangum's options, typos: a ConfigurationError rather than a TypeError
+            raise _options.unknown_option(unknown, Adapter.__init__)
+        _options.app_option(app)
         if lifespan not in get_args(LifespanMode):
             raise ConfigurationError("lifespan", f"must be 'auto', 'on' or 'off', got {lifespan!r}")
         self.app: ASGIApp = app
