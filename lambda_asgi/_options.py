@@ -49,8 +49,9 @@ def unknown_option(given: Mapping[str, Any], function: Callable[..., Any]) -> Co
 
 
 def app_option(app: Any) -> None:
-    """Refuse what cannot be an ASGI 3 app: not callable, or an ASGI 2 app, whose signature
-    takes the scope alone (and which would otherwise fail on every request)."""
+    """Refuse what cannot be an ASGI 3 app: not callable, an ASGI 2 app (its signature takes
+    the scope alone), or any other signature that cannot take ``(scope, receive, send)``, as
+    every request would otherwise fail with a TypeError."""
     if not callable(app):
         raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
     try:
@@ -63,7 +64,11 @@ def app_option(app: Any) -> None:
         try:
             signature.bind(None)
         except TypeError:
-            return  # some other mistake, which the first request reports
+            raise ConfigurationError(
+                "app",
+                f"{app!r:.80} cannot be called as app(scope, receive, send): its signature is "
+                f"{signature}",
+            ) from None
         raise ConfigurationError(
             "app",
             f"{app!r:.80} looks like an ASGI 2 application (called with the scope alone); "

@@ -345,6 +345,17 @@ def test_an_asgi2_app_gets_a_hint(app: Any) -> None:
     assert (raised.value.option, str(raised.value)) == ("app", ASGI2_HINT.format(repr(app)))
 
 
+def test_an_app_that_cannot_take_scope_receive_send_is_refused() -> None:
+    def handler(event: Any, context: Any) -> None: ...
+
+    with pytest.raises(ConfigurationError) as raised:
+        Adapter(handler)
+    assert str(raised.value) == (
+        f"app: {handler!r:.80} cannot be called as app(scope, receive, send): its signature "
+        "is (event: 'Any', context: 'Any') -> 'None'"
+    )
+
+
 def test_a_wrapped_asgi2_app_is_served(make_adapter: AdapterFactory, context: FakeContext) -> None:
     from asgiref.compatibility import guarantee_single_callable
 
