@@ -349,7 +349,7 @@ def test_an_app_that_cannot_take_scope_receive_send_is_refused() -> None:
     def handler(event: Any, context: Any) -> None: ...
 
     with pytest.raises(ConfigurationError) as raised:
-        Adapter(handler)
+        Adapter(handler)  # type: ignore[arg-type]
     assert str(raised.value) == (
         f"app: {handler!r:.80} cannot be called as app(scope, receive, send): its signature "
         "is (event: 'Any', context: 'Any') -> 'None'"
