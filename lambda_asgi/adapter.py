@@ -28,12 +28,14 @@ from .exceptions import (
     UnsupportedEventError,
 )
 from .guards import oversize
+from .logs import current_trace_id, enable_access_log, log_access
 from .sources import SOURCES, detect
 from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
     from ._types import HTTPScope
     from .compression import Compression
+    from .powertools import Powertools
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -89,7 +91,15 @@ class Adapter:
         graceful_shutdown: on Lambda, register an internal extension during init, so that
             Lambda sends SIGTERM before shutdown and the lifespan shutdown runs (only for an
             app whose lifespan started).
+        access_log: log one line per request on the ``lambda_asgi.access`` logger (INFO):
+            front door, method, path, route template, status, duration and response bytes.
+        powertools: a :class:`lambda_asgi.powertools.Powertools` holding your Powertools
+            Logger, Tracer and Metrics: lambda_asgi's logs go through your Logger with each
+            request's correlation id, and every request gets a subsegment and metrics.
     """
+
+    __name__ = "handler"
+    """What decorators that wrap a handler (Powertools' among them) read as its name."""
 
     def __init__(
         self,
@@ -107,6 +117,8 @@ class Adapter:
         timeout_margin: float | None = 0.5,
         invoke_mode: str | None = None,
         graceful_shutdown: bool = True,
+        access_log: bool = True,
+        powertools: Powertools | None = None,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
@@ -147,6 +159,21 @@ class Adapter:
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
         self.invoke_mode = _options.invoke_mode_option(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
+        # -- observability (lambda_asgi.logs, lambda_asgi.powertools) --
+        self._access_log = _options.flag_option("access_log", access_log)
+        if self._access_log:
+            enable_access_log()
+        if powertools is not None:
+            from .powertools import Powertools
+
+            if not isinstance(powertools, Powertools):
+                raise ConfigurationError(
+                    "powertools",
+                    "expected lambda_asgi.powertools.Powertools(logger=..., tracer=..., "
+                    f"metrics=...), got {powertools!r:.80}",
+                )
+            powertools.install()
+        self._powertools = powertools
         # --
         self._lifespan = _lifespan.Lifespan(app, lifespan)
         loop = event_loop()
@@ -234,6 +261,7 @@ class Adapter:
     async def _handle(
         self, event: Any, context: LambdaContext, stop: asyncio.AbstractEventLoop | None
     ) -> Any:
+        started = time.perf_counter()
         try:
             source = self._detect(event)
             request_id = getattr(context, "aws_request_id", "-")
@@ -263,19 +291,17 @@ class Adapter:
                 response = error_response(400, "Bad Request: malformed event")
             else:
                 scope["state"] = self._lifespan.state.copy()
-                try:
-                    response = await run_http(self.app, scope, body, request_id)
-                except asyncio.CancelledError:
-                    task = asyncio.current_task()
-                    if task not in self._expired:
-                        raise  # not the deadline timer's
-                    response = self._timed_out(task, scope, request_id)
-                if scope["method"] == "HEAD" and response.body:
-                    response = Response(response.status, response.headers, b"")
-                if self._compression is not None:
-                    response = self._compression.apply(response, scope["headers"])
-                if self._exclude:  # after compression, which adds headers of its own
-                    response = _without(response, self._exclude)
+                scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
+                if self._powertools is None:
+                    response = await self._respond(source.name, scope, body, request_id, started)
+                else:
+                    response = await self._powertools.serve(
+                        lambda: self._respond(source.name, scope, body, request_id, started),
+                        scope,
+                        source.name,
+                        event,
+                        context,
+                    )
             result = source.to_response(response, event, self.config)
             limit = source.response_limit
             if not isinstance(limit, int):
@@ -293,6 +319,30 @@ class Adapter:
             # run_until_complete() would spend one more iteration (and epoll call) on it.
             if stop is not None:
                 stop.stop()
+
+    async def _respond(
+        self, source: str, scope: HTTPScope, body: bytes, request_id: str, started: float
+    ) -> Response:
+        """The app's response to one request, as the front door will get it, access-logged."""
+        root_path, method, path = scope["root_path"], scope["method"], scope["path"]
+        try:
+            response = await run_http(self.app, scope, body, request_id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task not in self._expired:
+                raise  # not the deadline timer's
+            response = self._timed_out(task, scope, request_id)
+        if method == "HEAD" and response.body:
+            response = Response(response.status, response.headers, b"")
+        if self._compression is not None:
+            response = self._compression.apply(response, scope["headers"])
+        if self._exclude:  # after compression, which adds headers of its own
+            response = _without(response, self._exclude)
+        if self._access_log:
+            log_access(
+                source, scope, root_path, method, path, response.status, len(response.body), started
+            )
+        return response
 
     def _detect(self, event: Any) -> Source:
         try:
@@ -356,6 +406,18 @@ class Adapter:
 
 
 _BUILT_IN = frozenset(SOURCES)
+
+
+def lambda_extension(source: str, context: LambdaContext) -> dict[str, Any]:
+    """The scope's ``aws.lambda`` extension: what Lambda says about this invocation."""
+    return {
+        "source": source,
+        "request_id": getattr(context, "aws_request_id", None),
+        "function_arn": getattr(context, "invoked_function_arn", None),
+        "tenant_id": getattr(context, "tenant_id", None),
+        "trace_id": current_trace_id(),
+        "remaining_time_ms": getattr(context, "get_remaining_time_in_millis", None),
+    }
 
 
 def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
