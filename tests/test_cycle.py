@@ -138,7 +138,8 @@ def test_exception_after_complete_returns_the_response_as_sent(
     assert serve(app) == ok("accepted")
     assert logged() == [
         error(
-            "app error: the ASGI app raised after its response was complete; the response is returned as sent"
+            "app error: the ASGI app raised after its response was complete; "
+            "the response is returned as sent"
         )
     ]
     assert raised(caplog) is Boom
@@ -165,8 +166,8 @@ def test_return_mid_body_is_a_500(serve: Serve, logged: Logged, sent: list[Messa
     assert serve(app) == ERROR_500
     assert logged() == [
         error(
-            "app error: the ASGI app returned before finishing its body (no 'http.response.body' with "
-            "more_body=False); answering 500"
+            "app error: the ASGI app returned before finishing its body "
+            "(no 'http.response.body' with more_body=False); answering 500"
         )
     ]
 
