@@ -76,22 +76,26 @@ def log_access(
         return
     duration = round((time.perf_counter() - started) * 1000, 2)
     route = route_template(scope, root_path)
-    access_logger.info(
-        "%s %s %d %.2fms %dB route=%s source=%s",
-        method,
-        path,
-        status,
-        duration,
-        size,
-        route or "-",
-        source,
-        extra={
-            "source": source,
-            "method": method,
-            "path": path,
-            "route": route,
-            "status": status,
-            "duration_ms": duration,
-            "response_bytes": size,
-        },
+    # makeRecord + handle is what Logger.info does, less finding the caller's frame (a third
+    # of a line's cost), which would only ever name this function.
+    access_logger.handle(
+        access_logger.makeRecord(
+            access_logger.name,
+            logging.INFO,
+            __file__,
+            0,
+            "%s %s %d %.2fms %dB route=%s source=%s",
+            (method, path, status, duration, size, route or "-", source),
+            None,
+            "log_access",
+            {
+                "source": source,
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "duration_ms": duration,
+                "response_bytes": size,
+            },
+        )
     )
