@@ -62,3 +62,29 @@ def test_concurrent_invocations_log_their_own_request_ids(tmp_path: Path) -> Non
     access = [line for line in json_lines(log) if line.get("logger") == "lambda_asgi.access"]
     answered = {json.loads(json.loads(i.result(1).payload)["body"])["id"] for i in invocations}
     assert sorted(line["requestId"] for line in access) == sorted(ids) == sorted(answered)
+
+
+def test_concurrent_invocations_never_share_powertools_correlation_ids(tmp_path: Path) -> None:
+    env = {"AWS_LAMBDA_MAX_CONCURRENCY": "3", "POWERTOOLS_SERVICE_NAME": "together"}
+    with start_runtime(
+        tmp_path, env=env, handler="tests.runtime_powertools_app.handler"
+    ) as runtime:
+        invocations = [
+            runtime.emulator.submit(function_url_event(path="/together/3", request_id=f"url-{n}"))
+            for n in range(3)
+        ]
+        ids = [invocation.result(30).request_id for invocation in invocations]
+        runtime.emulator.shutdown(runtime.process, grace=10)
+        log = runtime.logs()
+    lines = [line for line in json_lines(log) if "function_request_id" in line]
+    pairs = sorted(
+        (line["function_request_id"], line["correlation_id"], line.get("message", "")[:7])
+        for line in lines
+        if line["message"] in ("arrived", "leaving") or line["name"] == "lambda_asgi.access"
+    )
+    by_invocation = {request_id: f"url-{n}" for n, request_id in enumerate(ids)}
+    assert pairs == sorted(
+        (request_id, by_invocation[request_id], message)
+        for request_id in ids
+        for message in ("arrived", "leaving", "GET /to")
+    )
