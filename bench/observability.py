@@ -39,9 +39,18 @@ TRACE = "Root=1-6553f100-4a3d2c1b0f9e8d7c6b5a4938;Parent=53995c3f42cd8ad8;Sample
 def _lambda_like_environment() -> Iterator[None]:
     """Environment and logging as in a Lambda function: a root handler (Lambda's), Powertools'
     service and namespace, and the X-Ray SDK in its Lambda mode, all restored afterwards."""
+    from aws_xray_sdk.core import xray_recorder
+
     saved_env = dict(os.environ)
+    # Every logger's setup: Powertools gives lambda_asgi's loggers its Logger's handler.
+    loggers = [logging.getLogger(), *logging.getLogger().manager.loggerDict.values()]
+    saved_loggers = [
+        (logger, list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+        for logger in loggers
+        if isinstance(logger, logging.Logger)
+    ]
+    saved_xray = (xray_recorder.context, xray_recorder.streaming_threshold)
     root = logging.getLogger()
-    saved_root = (list(root.handlers), root.level)
     saved_stdout = sys.stdout
     os.environ.update(
         POWERTOOLS_SERVICE_NAME="bench",
@@ -58,7 +67,15 @@ def _lambda_like_environment() -> Iterator[None]:
         yield
     finally:
         sys.stdout = saved_stdout
-        root.handlers[:], root.level = saved_root[0], saved_root[1]
+        for logger, handlers, level, propagate, disabled in saved_loggers:
+            logger.handlers[:] = handlers
+            logger.level, logger.propagate, logger.disabled = level, propagate, disabled
+        for name in set(logging.getLogger().manager.loggerDict) - {
+            logger.name for logger, *_ in saved_loggers
+        }:
+            created = logging.getLogger(name)
+            created.handlers.clear()  # the run's Powertools loggers write to dropped streams
+        xray_recorder.context, xray_recorder.streaming_threshold = saved_xray
         os.environ.clear()
         os.environ.update(saved_env)
 
