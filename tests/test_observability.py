@@ -512,6 +512,9 @@ def xray(monkeypatch: pytest.MonkeyPatch, powertools_env: None) -> Iterator[Emit
     monkeypatch.setenv("_X_AMZN_TRACE_ID", f"{TRACE};Parent=53995c3f42cd8ad8;Sampled=1")
     monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
     emitter = Emitter()
+    # Tracer keeps one configuration for all its instances: a Tracer made outside Lambda
+    # earlier in the session (the docs make one) left it disabled.
+    Tracer._reset_config()  # type: ignore[no-untyped-call]
     previous = (xray_recorder.context, xray_recorder.emitter, xray_recorder.streaming_threshold)
     xray_recorder.configure(
         context=XRayLambdaContext(), emitter=emitter, streaming_threshold=0, sampling=False
