@@ -504,6 +504,7 @@ class Emitter:
 def xray(monkeypatch: pytest.MonkeyPatch, powertools_env: None) -> Iterator[Emitter]:
     """The real X-Ray SDK, as it runs in Lambda (a facade segment from the trace header),
     sending to a recorder instead of the daemon."""
+    from aws_xray_sdk import global_sdk_config
     from aws_xray_sdk.core import xray_recorder
     from aws_xray_sdk.core.lambda_launcher import LambdaContext as XRayLambdaContext
 
@@ -512,9 +513,12 @@ def xray(monkeypatch: pytest.MonkeyPatch, powertools_env: None) -> Iterator[Emit
     monkeypatch.setenv("_X_AMZN_TRACE_ID", f"{TRACE};Parent=53995c3f42cd8ad8;Sampled=1")
     monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
     emitter = Emitter()
-    # Tracer keeps one configuration for all its instances: a Tracer made outside Lambda
-    # earlier in the session (the docs make one) left it disabled.
+    # Tracer keeps one configuration for all its instances, and a disabled one turns the whole
+    # X-Ray SDK off: a Tracer made outside Lambda earlier in the session (the docs make one)
+    # leaves both disabled.
     Tracer._reset_config()  # type: ignore[no-untyped-call]
+    enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(True)
     previous = (xray_recorder.context, xray_recorder.emitter, xray_recorder.streaming_threshold)
     xray_recorder.configure(
         context=XRayLambdaContext(), emitter=emitter, streaming_threshold=0, sampling=False
@@ -522,6 +526,7 @@ def xray(monkeypatch: pytest.MonkeyPatch, powertools_env: None) -> Iterator[Emit
     yield emitter
     xray_recorder.context, xray_recorder.emitter = previous[:2]
     xray_recorder.streaming_threshold = previous[2]
+    global_sdk_config.set_sdk_enabled(enabled)
     Tracer._reset_config()  # type: ignore[no-untyped-call]
 
 
