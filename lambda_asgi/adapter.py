@@ -28,12 +28,14 @@ from .exceptions import (
     UnsupportedEventError,
 )
 from .guards import oversize
+from .logs import enable_access_log, lambda_extension, log_access
 from .sources import SOURCES, WEBSOCKET, detect
 from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
     from ._types import HTTPScope
     from .compression import Compression
+    from .powertools import Powertools
     from .ws_cycle import WebSocketOptions
 
 logger = logging.getLogger("lambda_asgi")
@@ -107,10 +109,18 @@ class Adapter:
             instead of the one the event names.
         websocket_replies: on two-way routes, return what the app sends as the route response
             instead of posting it: ``True`` for every route, or a list of route keys.
+        access_log: log one line per request on the ``lambda_asgi.access`` logger (INFO):
+            front door, method, path, route template, status, duration and response bytes.
+        powertools: a :class:`lambda_asgi.powertools.Powertools` holding your Powertools
+            Logger, Tracer and Metrics: lambda_asgi's logs go through your Logger with each
+            request's correlation id, and every request gets a subsegment and metrics.
         **unknown: none is accepted: any other keyword, such as Mangum's
             ``api_gateway_base_path``, raises :class:`ConfigurationError` naming the option
             to use instead.
     """
+
+    __name__ = "handler"
+    """What decorators that wrap a handler (Powertools' among them) read as its name."""
 
     def __init__(
         self,
@@ -134,6 +144,8 @@ class Adapter:
         websocket_api: Any = None,
         websocket_endpoint: str | None = None,
         websocket_replies: bool | Iterable[str] = False,
+        access_log: bool = True,
+        powertools: Powertools | None = None,
         **unknown: NoReturn,
     ) -> None:
         if unknown:  # Mangum's options, typos: a ConfigurationError rather than a TypeError
@@ -176,6 +188,21 @@ class Adapter:
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
         self.invoke_mode = _options.invoke_mode_option(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
+        # -- observability (lambda_asgi.logs, lambda_asgi.powertools) --
+        self._access_log = _options.flag_option("access_log", access_log)
+        if self._access_log:
+            enable_access_log()
+        if powertools is not None:
+            from .powertools import Powertools
+
+            if not isinstance(powertools, Powertools):
+                raise ConfigurationError(
+                    "powertools",
+                    "expected lambda_asgi.powertools.Powertools(logger=..., tracer=..., "
+                    f"metrics=...), got {powertools!r:.80}",
+                )
+            powertools.install()
+        self._powertools = powertools
         # --
         # -- API Gateway WebSocket APIs (lambda_asgi.ws_cycle, loaded by the first event) --
         self._websocket = (
@@ -274,6 +301,7 @@ class Adapter:
     async def _handle(
         self, event: Any, context: LambdaContext, stop: asyncio.AbstractEventLoop | None
     ) -> Any:
+        started = time.perf_counter()
         try:
             source = self._detect(event)
             if source is WEBSOCKET:
@@ -305,20 +333,17 @@ class Adapter:
                 response = error_response(400, "Bad Request: malformed event")
             else:
                 scope["state"] = self._lifespan.state.copy()
-                try:
-                    response = await run_http(self.app, scope, body, request_id)
-                except asyncio.CancelledError:
-                    task = asyncio.current_task()
-                    if task not in self._expired:
-                        raise  # not the deadline timer's
-                    route = f"{scope['method']} {scope['path']}"
-                    response = self._timed_out(task, route, request_id)
-                if scope["method"] == "HEAD" and response.body:
-                    response = Response(response.status, response.headers, b"")
-                if self._compression is not None:
-                    response = self._compression.apply(response, scope["headers"])
-                if self._exclude:  # after compression, which adds headers of its own
-                    response = _without(response, self._exclude)
+                scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
+                if self._powertools is None:
+                    response = await self._respond(source.name, scope, body, request_id, started)
+                else:
+                    response = await self._powertools.serve(
+                        lambda: self._respond(source.name, scope, body, request_id, started),
+                        scope,
+                        source.name,
+                        event,
+                        context,
+                    )
             result = source.to_response(response, event, self.config)
             limit = source.response_limit
             if not isinstance(limit, int):
@@ -337,6 +362,30 @@ class Adapter:
             if stop is not None:
                 stop.stop()
 
+    async def _respond(
+        self, source: str, scope: HTTPScope, body: bytes, request_id: str, started: float
+    ) -> Response:
+        """The app's response to one request, as the front door will get it, access-logged."""
+        root_path, method, path = scope["root_path"], scope["method"], scope["path"]
+        try:
+            response = await run_http(self.app, scope, body, request_id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task not in self._expired:
+                raise  # not the deadline timer's
+            response = self._timed_out(task, f"{method} {path}", request_id)
+        if method == "HEAD" and response.body:
+            response = Response(response.status, response.headers, b"")
+        if self._compression is not None:
+            response = self._compression.apply(response, scope["headers"])
+        if self._exclude:  # after compression, which adds headers of its own
+            response = _without(response, self._exclude)
+        if self._access_log:
+            log_access(
+                source, scope, root_path, method, path, response.status, len(response.body), started
+            )
+        return response
+
     def _detect(self, event: Any) -> Source:
         try:
             return detect(event, self.sources)
@@ -353,7 +402,16 @@ class Adapter:
             options = self._websocket_options = ws_cycle.WebSocketOptions(*self._websocket)
         state = self._lifespan.state.copy()
         try:
-            return await ws_cycle.handle(self.app, event, context, state, self.config, options)
+            return await ws_cycle.handle(
+                self.app,
+                event,
+                context,
+                state,
+                self.config,
+                options,
+                access_log=self._access_log,
+                powertools=self._powertools,
+            )
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task not in self._expired:

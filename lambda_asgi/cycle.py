@@ -41,6 +41,10 @@ logger = logging.getLogger("lambda_asgi")
 
 _BODY_KINDS = (bytes, bytearray, memoryview)
 
+# On every line about something the app did wrong: the JSON log formats make it a key, so a
+# query can tell the app's faults from lambda_asgi's ("adapter") and bad requests ("request").
+_APP_FAULT = {"fault": "app"}
+
 
 # The tasks spawned while serving the current request, so a lone receive() can tell whether
 # anybody else could still complete the response. Recorded by our loop's task factory, which
@@ -198,7 +202,12 @@ async def run_http(
                 return
         except ProtocolError as exc:
             violation = str(exc)
-            logger.error("ASGI protocol violation: %s (%s)", violation, _where(scope, request_id))
+            logger.error(
+                "app error: ASGI protocol violation: %s (%s)",
+                violation,
+                _where(scope, request_id),
+                extra=_APP_FAULT,
+            )
             raise
         if chunk:
             if sink is None:
@@ -225,7 +234,12 @@ async def run_http(
                 what = "after the response started; answering 500"
             else:
                 what = "before responding; answering 500"
-            logger.exception("ASGI app raised %s (%s)", what, _where(scope, request_id))
+            logger.exception(
+                "app error: the ASGI app raised %s (%s)",
+                what,
+                _where(scope, request_id),
+                extra=_APP_FAULT,
+            )
         if not complete:
             if streaming:
                 raise
@@ -238,10 +252,18 @@ async def run_http(
                 else "without sending 'http.response.start'"
             )
             if streaming:
-                logger.error("ASGI app returned %s (%s)", what, _where(scope, request_id))
+                logger.error(
+                    "app error: the ASGI app returned %s (%s)",
+                    what,
+                    _where(scope, request_id),
+                    extra=_APP_FAULT,
+                )
                 raise ProtocolError(f"the ASGI app returned {what}")
             logger.error(
-                "ASGI app returned %s; answering 500 (%s)", what, _where(scope, request_id)
+                "app error: the ASGI app returned %s; answering 500 (%s)",
+                what,
+                _where(scope, request_id),
+                extra=_APP_FAULT,
             )
             return error_response(500, "Internal Server Error")
     finally:

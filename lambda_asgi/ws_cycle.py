@@ -16,6 +16,7 @@ never waits: everything an invocation holds is known when it starts.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +29,15 @@ from .exceptions import (
     MessageTooLargeError,
     ProtocolError,
 )
+from .logs import lambda_extension, log_access
 from .sources import END_OF_INVOCATION
 from .sources import websocket as source
 from .sources._request import header_bytes
 
 if TYPE_CHECKING:
     from typing import Protocol
+
+    from .powertools import Powertools
 
     class Sender(Protocol):
         """What sends to connections: the Management API client, or a test double."""
@@ -97,8 +101,13 @@ async def handle(
     state: dict[str, Any],
     config: Config,
     options: WebSocketOptions,
+    *,
+    access_log: bool = False,
+    powertools: Powertools | None = None,
 ) -> dict[str, Any]:
-    """Serve one WebSocket event and return the integration's result."""
+    """Serve one WebSocket event and return the integration's result; with ``access_log``,
+    log its line (the route key in the method's place), through ``powertools`` if given."""
+    started = time.perf_counter()
     request_id = getattr(context, "aws_request_id", "-")
     try:
         scope, payload = source.to_scope(event, context, config, options.path, options.endpoint)
@@ -114,7 +123,30 @@ async def handle(
             record = await store.load(info["connection_id"])
             if record is not None:
                 source.restore(scope, record)
-        response = await run_websocket(app, scope, event, payload, options, request_id)
+        scope["extensions"]["aws.lambda"] = lambda_extension(source.WEBSOCKET.name, context)
+        route_key = str(info["route_key"])
+        root_path, path = scope["root_path"], scope["path"]
+
+        async def respond() -> Response:
+            response = await run_websocket(app, scope, event, payload, options, request_id)
+            if access_log:
+                size = len(response.body)
+                log_access(
+                    source.WEBSOCKET.name,
+                    scope,
+                    root_path,
+                    route_key,
+                    path,
+                    response.status,
+                    size,
+                    started,
+                )
+            return response
+
+        if powertools is None:
+            response = await respond()
+        else:
+            response = await powertools.serve(respond, scope, source.WEBSOCKET.name, event, context)
         if store is not None and info["event_type"] == "DISCONNECT":
             await store.remove(info["connection_id"])
         return source.to_response(response, event, config)

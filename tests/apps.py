@@ -67,8 +67,14 @@ class RecordingApp:
 
 
 def plain(scope: Scope) -> dict[str, Any]:
-    """The scope without ``aws.event``/``aws.context``, which ``serve`` compares with ``is``."""
-    return {key: value for key, value in scope.items() if key not in AWS_KEYS}
+    """The scope without ``aws.event``/``aws.context``, which ``serve`` compares with ``is``,
+    and without the ``aws.lambda`` extension, which ``serve`` checks against the context (and
+    tests/test_observability.py asserts whole)."""
+    plain = {key: value for key, value in scope.items() if key not in AWS_KEYS}
+    extensions = plain.get("extensions")
+    if isinstance(extensions, dict) and "aws.lambda" in extensions:
+        plain["extensions"] = {k: v for k, v in extensions.items() if k != "aws.lambda"}
+    return plain
 
 
 def serve(
@@ -88,4 +94,13 @@ def serve(
     for scope in app.scopes:
         if scope["aws.event"] is not event or scope["aws.context"] is not context:
             raise AssertionError("aws.event/aws.context are not the objects passed in")
+        extension = scope["extensions"]["aws.lambda"]
+        if (
+            extension["request_id"] != context.aws_request_id
+            or extension["function_arn"] != context.invoked_function_arn
+            or extension["remaining_time_ms"] != context.get_remaining_time_in_millis
+        ):
+            raise AssertionError(
+                f"the aws.lambda extension does not match the context: {extension}"
+            )
     return app, dict(result)

@@ -35,5 +35,13 @@ def make_adapter() -> Iterator[AdapterFactory]:
 
 
 @pytest.fixture(autouse=True)
-def _lambda_asgi_logs(caplog: pytest.LogCaptureFixture) -> None:
+def _lambda_asgi_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.DEBUG, logger="lambda_asgi")
+    # One access-log line per request would crowd every test's log assertions: the access
+    # log has tests of its own (tests/test_observability.py), which turn it back on. (Not
+    # caplog.set_level: that would raise its handler's level for every logger.)
+    access = logging.getLogger("lambda_asgi.access")
+    level = access.level
+    access.setLevel(logging.WARNING)
+    yield
+    access.setLevel(level)

@@ -134,7 +134,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         finally:
             in_flight -= 1
         request_id = scope["aws.context"].aws_request_id
-        await answer(send, {"together": together, "trace": trace_id.get(), "id": request_id})
+        await answer(
+            send,
+            {
+                "together": together,
+                "trace": trace_id.get(),
+                "env_trace": os.environ.get("_X_AMZN_TRACE_ID"),
+                "lambda_trace": scope["extensions"]["aws.lambda"]["trace_id"],
+                "id": request_id,
+            },
+        )
     elif path == "/early":
         raise ValueError("failed before responding")
     elif path == "/restored":

@@ -79,7 +79,7 @@ def error(text: str) -> tuple[str, int, str]:
 
 
 def violation(text: str) -> tuple[str, int, str]:
-    return error(f"ASGI protocol violation: {text}")
+    return error(f"app error: ASGI protocol violation: {text}")
 
 
 async def respond(send: Send, body: bytes) -> None:
@@ -105,7 +105,7 @@ def test_exception_before_start_is_a_500_with_the_traceback(
         raise Boom("database down")
 
     assert serve(app) == ERROR_500
-    assert logged() == [error("ASGI app raised before responding; answering 500")]
+    assert logged() == [error("app error: the ASGI app raised before responding; answering 500")]
     assert raised(caplog) is Boom
 
 
@@ -119,7 +119,9 @@ def test_exception_after_start_before_complete_is_a_500(
         raise Boom("generator failed")
 
     assert serve(app) == ERROR_500
-    assert logged() == [error("ASGI app raised after the response started; answering 500")]
+    assert logged() == [
+        error("app error: the ASGI app raised after the response started; answering 500")
+    ]
     assert raised(caplog) is Boom
 
 
@@ -135,7 +137,10 @@ def test_exception_after_complete_returns_the_response_as_sent(
 
     assert serve(app) == ok("accepted")
     assert logged() == [
-        error("ASGI app raised after its response was complete; the response is returned as sent")
+        error(
+            "app error: the ASGI app raised after its response was complete; "
+            "the response is returned as sent"
+        )
     ]
     assert raised(caplog) is Boom
 
@@ -146,7 +151,9 @@ def test_return_without_start_is_a_500(serve: Serve, logged: Logged) -> None:
 
     assert serve(app) == ERROR_500
     assert logged() == [
-        error("ASGI app returned without sending 'http.response.start'; answering 500")
+        error(
+            "app error: the ASGI app returned without sending 'http.response.start'; answering 500"
+        )
     ]
 
 
@@ -159,8 +166,8 @@ def test_return_mid_body_is_a_500(serve: Serve, logged: Logged, sent: list[Messa
     assert serve(app) == ERROR_500
     assert logged() == [
         error(
-            "ASGI app returned before finishing its body (no 'http.response.body' with "
-            "more_body=False); answering 500"
+            "app error: the ASGI app returned before finishing its body "
+            "(no 'http.response.body' with more_body=False); answering 500"
         )
     ]
 
@@ -262,7 +269,9 @@ def test_app_that_swallows_the_error_and_returns_is_a_500(serve: Serve, logged: 
     assert serve(app) == ERROR_500
     assert logged() == [
         violation(f"{FIRST} 'http.response.body'"),
-        error("ASGI app returned without sending 'http.response.start'; answering 500"),
+        error(
+            "app error: the ASGI app returned without sending 'http.response.start'; answering 500"
+        ),
     ]
 
 

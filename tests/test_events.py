@@ -27,7 +27,7 @@ from lambda_asgi.testing import (
     sqs_event,
 )
 
-from .apps import AWS_KEYS, RecordingApp
+from .apps import RecordingApp, plain
 from .conftest import AdapterFactory
 
 REQUEST_ID = FakeContext().aws_request_id
@@ -66,7 +66,7 @@ def test_record_events_arrive_as_a_post_naming_their_source(
     result = make_adapter(app, events_path="/events")(event, context)
     assert result == {"ok": True}
     body = compact(event)
-    scope = {key: value for key, value in app.scope.items() if key not in AWS_KEYS}
+    scope = plain(app.scope)
     assert scope == {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -222,7 +222,7 @@ def test_an_app_error_becomes_an_event_failure(
         make_adapter(app, lifespan="off", events_path="/events")(s3_event(), context)
     assert [record.levelno for record in caplog.records] == [logging.ERROR]
     assert caplog.records[0].getMessage() == (
-        "ASGI app raised before responding; answering 500 "
+        "app error: the ASGI app raised before responding; answering 500 "
         f"(POST /events, aws_request_id={REQUEST_ID})"
     )
 

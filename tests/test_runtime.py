@@ -348,8 +348,14 @@ class TestLifecycle:
                 for trace in traces
             ]
             answers = [json.loads(i.result(30).json()["body"]) for i in invocations]
-        assert answers == [
-            {"together": True, "trace": trace, "id": invocation.request_id}
+        assert answers == [  # the environment variable too, read while the others ran
+            {
+                "together": True,
+                "trace": trace,
+                "env_trace": trace,
+                "lambda_trace": trace,
+                "id": invocation.request_id,
+            }
             for trace, invocation in zip(traces, invocations, strict=True)
         ]
 

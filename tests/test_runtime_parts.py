@@ -596,4 +596,4 @@ class TestCycleSink:
 
         with pytest.raises(ProtocolError, match="returned before finishing its body"):
             run_streamed(streaming_app([b"one"], then="return"), RecordingSink())
-        assert "ASGI app returned before finishing its body" in caplog.text
+        assert "app error: the ASGI app returned before finishing its body" in caplog.text

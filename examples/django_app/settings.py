@@ -18,6 +18,8 @@ INSTALLED_APPS = ["examples.django_app.apps.ItemsConfig"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # route_template in the scope, for the access log and metrics by route
+    "lambda_asgi.django.RouteTemplateMiddleware",
 ]
 DATABASES: dict[str, dict[str, str]] = {}
 USE_TZ = True

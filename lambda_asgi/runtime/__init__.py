@@ -14,7 +14,8 @@ the ``bootstrap`` script shipped in this package. ``module.attr`` is an
 
 from __future__ import annotations
 
-from .context import Context, trace_id
+from ..logs import trace_id
+from .context import Context
 from .loop import Runtime, load_handler, main
 
 __all__ = ["Context", "Runtime", "load_handler", "main", "trace_id"]

@@ -1,10 +1,5 @@
 """The Lambda context object the custom runtime hands to each invocation, built from the
-headers of ``/runtime/invocation/next`` and the function's environment, and the per-invocation
-trace id.
-
-The trace id lives in a context variable, so invocations served at once on one event loop
-(Lambda Managed Instances) each see their own; ``_X_AMZN_TRACE_ID`` is process-global and is
-set only when the runtime serves one invocation at a time.
+headers of ``/runtime/invocation/next`` and the function's environment.
 """
 
 from __future__ import annotations
@@ -13,13 +8,11 @@ import json
 import logging
 import os
 import time
-from contextvars import ContextVar
 from typing import Any
 
-logger = logging.getLogger("lambda_asgi.runtime")
+from ..logs import trace_id
 
-trace_id: ContextVar[str | None] = ContextVar("lambda_asgi_trace_id", default=None)
-"""The X-Ray trace header of the invocation being served (``Root=1-...;Parent=...``)."""
+logger = logging.getLogger("lambda_asgi.runtime")
 
 
 class CognitoIdentity:
@@ -57,6 +50,7 @@ class Context:
         "log_group_name",
         "log_stream_name",
         "memory_limit_in_mb",
+        "tenant_id",
         "trace_id",
     )
 
@@ -65,6 +59,8 @@ class Context:
         self.aws_request_id = headers.get("lambda-runtime-aws-request-id", "")
         self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn", "")
         self.trace_id = headers.get("lambda-runtime-trace-id")
+        # Tenant isolation mode: the tenant the invocation is for (None otherwise).
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
         self._deadline_ms = _int(headers.get("lambda-runtime-deadline-ms"))
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -103,3 +99,41 @@ def _document(headers: dict[str, str], name: str) -> dict[str, Any] | None:
         logger.warning("ignoring the %s header: not a JSON object (%.80r)", name, raw)
         return None
     return document
+
+
+class _TraceEnviron(os._Environ):  # type: ignore[type-arg]
+    """``os.environ`` whose ``_X_AMZN_TRACE_ID`` is the trace id of the invocation that reads
+    it (a context variable) while one is set: the X-Ray SDK, Powertools' Tracer and botocore
+    read the variable through ``os.environ``, and with several invocations on one event loop a
+    process-global value would belong to whichever invocation started last."""
+
+    def __getitem__(self, key: str) -> str:
+        if key == _TRACE_KEY:
+            value = trace_id.get()
+            if value is not None:
+                return value
+        return super().__getitem__(key)  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return (key == _TRACE_KEY and trace_id.get() is not None) or super().__contains__(key)
+
+
+_TRACE_KEY = "_X_AMZN_TRACE_ID"
+
+
+def install_trace_environ() -> None:
+    """Make ``os.environ["_X_AMZN_TRACE_ID"]`` follow the current invocation (once a process).
+
+    The new mapping shares the old one's storage, so writes through either are seen by both
+    and by child processes; only reads of this one key depend on the context.
+    """
+    current = os.environ
+    if isinstance(current, _TraceEnviron) or type(current) is not os._Environ:
+        return
+    os.environ = _TraceEnviron(  # noqa: B003 (the same storage: nothing to clear)
+        current._data,  # type: ignore[attr-defined]
+        current.encodekey,
+        current.decodekey,
+        current.encodevalue,
+        current.decodevalue,
+    )

@@ -17,11 +17,13 @@ import signal
 import sys
 from typing import Any
 
+from .. import logs
 from ..adapter import Adapter, event_loop
 from ..exceptions import RuntimeAPIError
 from . import extension, snapstart
 from .client import Connection, error_document
-from .context import Context, trace_id
+from .context import Context, install_trace_environ
+from .log_format import configure_runtime_logging
 from .streaming import stream_invocation
 
 logger = logging.getLogger("lambda_asgi.runtime")
@@ -115,7 +117,8 @@ class Runtime:
         """Handle one invocation and post its answer."""
         context = Context(headers, self._environ)
         path = INVOCATION + context.aws_request_id
-        token = trace_id.set(context.trace_id)
+        token = logs.trace_id.set(context.trace_id)
+        request_token = logs.request_id.set(context.aws_request_id)
         if self.concurrency == 1:
             if context.trace_id:
                 os.environ["_X_AMZN_TRACE_ID"] = context.trace_id
@@ -141,7 +144,8 @@ class Runtime:
                 "POST", path + "/response", {"Content-Type": "application/json"}, payload
             )
         finally:
-            trace_id.reset(token)
+            logs.trace_id.reset(token)
+            logs.request_id.reset(request_token)
         if status != 202:
             request_id = context.aws_request_id
             logger.error("Lambda refused the answer to %s (%d): %.200r", request_id, status, answer)
@@ -167,11 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if not address:
         print("lambda_asgi.runtime: AWS_LAMBDA_RUNTIME_API is not set", file=sys.stderr)
         return 2
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper(),
-            format="[%(levelname)s] %(asctime)s %(name)s %(message)s",
-        )
+    configure_runtime_logging()
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     if snap_start and not loop.run_until_complete(snapstart.checkpoint(connection)):
         return 1
     connection.close()
+    if concurrency > 1:
+        install_trace_environ()  # one process-wide _X_AMZN_TRACE_ID cannot serve them all
     runtime = Runtime(adapter, address, concurrency=concurrency)
     loop.add_signal_handler(signal.SIGTERM, runtime.stop)
     try:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from .._model import Response
 from ..cycle import run_http
 from ..exceptions import LambdaAsgiError
+from ..logs import lambda_extension, log_access
 from .client import Connection, error_document
 
 if TYPE_CHECKING:
@@ -60,10 +62,12 @@ class ResponseStream:
         self._head = head
         self._limit = limit
         self._size = 0
+        self.status = 0
         self.body: ChunkedBody | None = None
 
     async def start(self, status: int, headers: Headers) -> None:
         """Open the stream and send the prelude built from the app's status and headers."""
+        self.status = status
         exclude = self._adapter._exclude
         if exclude:
             headers = [(name, value) for name, value in headers if name.lower() not in exclude]
@@ -94,6 +98,11 @@ class ResponseStream:
                 f"the streamed response exceeds Lambda's limit of {self._limit} bytes"
             )
         await self.body.write(chunk)
+
+    @property
+    def size(self) -> int:
+        """Body bytes streamed so far."""
+        return self._size
 
     async def send_result(self, result: Any) -> None:
         """Stream a complete buffered result dictionary (an answer made without the app)."""
@@ -139,16 +148,21 @@ async def stream_invocation(
         await stream.send_result(result)
         await stream.finish()
         return True
+    started = time.perf_counter()
     scope["state"] = adapter.state.copy()
-    head = scope["method"] == "HEAD"
+    scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
+    root_path, method, path = scope["root_path"], scope["method"], scope["path"]
+    head = method == "HEAD"
     stream = ResponseStream(connection, request_id, source, event, adapter, head=head)
     try:
         response = await run_http(adapter.app, scope, body, request_id, stream)
     except Exception as exc:  # after the first bytes: only the trailers can tell
         await stream.finish(exc)
-        return True
-    if stream.body is None:  # nothing streamed yet: a small or empty body, or a 500
-        await stream.start(response.status, response.headers)
-        await stream.write(response.body)
-    await stream.finish()
+    else:
+        if stream.body is None:  # nothing streamed yet: a small or empty body, or a 500
+            await stream.start(response.status, response.headers)
+            await stream.write(response.body)
+        await stream.finish()
+    if adapter._access_log:
+        log_access(source.name, scope, root_path, method, path, stream.status, stream.size, started)
     return True

@@ -13,7 +13,8 @@ class FakeContext:
 
     ``get_remaining_time_in_millis()`` counts down from ``timeout_ms``, starting when the
     context is built, and never goes below zero. ``memory_limit_in_mb`` is a string, as in the
-    Python runtime, which reads it from an environment variable.
+    Python runtime, which reads it from an environment variable. ``tenant_id`` is set only for
+    functions in tenant isolation mode.
 
     >>> context = FakeContext(timeout_ms=3_000)
     >>> 0 < context.get_remaining_time_in_millis() <= 3_000
@@ -30,6 +31,7 @@ class FakeContext:
     timeout_ms: int = 30_000
     identity: Any = None
     client_context: Any = None
+    tenant_id: str | None = None
     _deadline: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
