@@ -1,0 +1,200 @@
+"""Property-based tests of what no app and no event may get through any front door.
+
+- Whatever header bytes the app sends, no Lambda result carries CR, LF or NUL in a header
+  name, a header value or a cookie: such a response is a protocol violation, answered 500.
+- Whatever nested field of a realistic event holds a value of the wrong type (a list where an
+  object belongs, a number where a string belongs, ``null`` ...), the handler answers with a
+  result or raises one of lambda_asgi's named exceptions: never a bare ``AttributeError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_asgi import Adapter, LambdaAsgiError
+from lambda_asgi._types import Receive, Scope, Send
+from lambda_asgi.testing import (
+    FakeContext,
+    alb_event,
+    edge_event,
+    function_url_event,
+    http_api_event,
+    lattice_event,
+    rest_event,
+)
+
+BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "rest": rest_event,
+    "http_api_v2": http_api_event,
+    "http_api_v1": lambda **request: http_api_event(payload_version="1.0", **request),
+    "function_url": function_url_event,
+    "alb": alb_event,
+    "alb_multi": lambda **request: alb_event(multi_value=True, **request),
+    "edge_origin": edge_event,
+    "edge_viewer": lambda **request: edge_event(event_type="viewer-request", **request),
+    "lattice": lattice_event,
+    "lattice_v1": lambda **request: lattice_event(version=1, **request),
+}
+SOURCES = list(BUILDERS)
+CONTEXT = FakeContext()
+
+_reply: dict[str, Any] = {"headers": []}
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": _reply["headers"]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+ADAPTER = Adapter(app, lifespan="off")
+EVENTS_ADAPTER = Adapter(app, lifespan="off", events_path="/events")
+
+
+def request_for(source: str) -> dict[str, Any]:
+    """A POST with a query, cookies, repeated headers and a body: every field a front door
+    can fill is present, so every one of them gets mutated."""
+    return BUILDERS[source](
+        method="POST",
+        path="/items/a%20b",
+        query="q=1&q=2&r=x",
+        headers={"X-Forwarded-Proto": "https", "X-Multi": ["1", "2"], "Content-Type": "text/plain"},
+        cookies={"a": "1", "b": "2"},
+        body="hello",
+    )
+
+
+def result_header_strings(result: Any) -> Iterator[str]:
+    """Every header name, header value and cookie of a result, whatever its shape."""
+
+    def strings(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                yield key
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    for field in ("headers", "multiValueHeaders", "cookies"):
+        yield from strings(result.get(field))
+
+
+@contextlib.contextmanager
+def recorded_errors() -> Iterator[list[str]]:
+    """The messages lambda_asgi logs at ERROR inside the block (hypothesis runs many examples
+    per test, which a function-scoped ``caplog`` would mix up)."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("lambda_asgi")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+# -- header injection ------------------------------------------------------------------------
+
+LINE_BREAKERS = (b"\r", b"\n", b"\0")
+header_bytes = st.one_of(
+    st.binary(max_size=12),
+    st.lists(
+        st.sampled_from([b"a", b"-", b" ", b"\xe9", *LINE_BREAKERS, b"\r\nSet-Cookie: x=1"]),
+        max_size=6,
+    ).map(b"".join),
+)
+header_name_bytes = st.one_of(
+    st.sampled_from([b"set-cookie", b"location", b"x-a", b"content-type"]), header_bytes
+)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@settings(max_examples=40, deadline=None)
+@given(
+    headers=st.lists(st.tuples(header_name_bytes, header_bytes), max_size=5),
+)
+def test_no_result_carries_a_line_breaker_in_a_header(
+    source: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    _reply["headers"] = headers
+    with recorded_errors() as errors:
+        result = ADAPTER(request_for(source), CONTEXT)
+
+    found = [text for text in result_header_strings(result) if set(text) & set("\r\n\0")]
+    assert found == []
+    injected = any(breaker in name + value for name, value in headers for breaker in LINE_BREAKERS)
+    status = int(result.get("statusCode", result.get("status", 0)))
+    assert status == (500 if injected else 200)
+    violations = [message for message in errors if "ASGI protocol violation" in message]
+    assert len(violations) == int(injected)
+    if injected:
+        assert "has CR, LF or NUL in its" in violations[0]
+
+
+# -- malformed events ------------------------------------------------------------------------
+
+WRONG_TYPES: list[Any] = [None, True, False, 0, 7, 1.5, "", "x", [], ["x"], [{}], {}, {"x": 1}]
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path of every nested value of a JSON document, containers included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from paths(item, (*prefix, index))
+
+
+def replaced(event: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    mutated = copy.deepcopy(event)
+    parent: Any = mutated
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return mutated
+
+
+@st.composite
+def malformed_events(draw: st.DrawFn, source: str) -> dict[str, Any]:
+    """A realistic event of ``source`` with one to three nested values of the wrong type."""
+    event = request_for(source)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(list(paths(event))))
+        event = replaced(event, path, draw(st.sampled_from(WRONG_TYPES)))
+    return event
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("adapter", [ADAPTER, EVENTS_ADAPTER], ids=["http", "events_path"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_wrong_type_anywhere_in_an_event_never_escapes_as_a_bare_error(
+    source: str, adapter: Adapter, data: st.DataObject
+) -> None:
+    _reply["headers"] = [(b"content-type", b"text/plain")]
+    event = data.draw(malformed_events(source))
+    try:
+        result = adapter(event, CONTEXT)
+    except LambdaAsgiError:
+        return  # a named error: UnsupportedEventError at detection, EventHandlingError ...
+    if adapter is EVENTS_ADAPTER and not isinstance(result, dict):
+        assert result == "ok"  # delivered to the app as a non-HTTP event
+        return
+    assert isinstance(result, dict)
+    status = int(result.get("statusCode", result.get("status", 0)))
+    assert status in (200, 400, 413, 500), result
