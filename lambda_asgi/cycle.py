@@ -107,7 +107,7 @@ def _breaks(part: bytes) -> bool:
 def _injected(headers: Headers) -> NoReturn:
     """Name the first header that carries a line breaker (never its value: it may be a
     secret, a cookie)."""
-    name, value = next(pair for pair in headers if _breaks(pair[0] + pair[1]))
+    name = next(name for name, value in headers if _breaks(name + value))
     where = "name" if _breaks(name) else "value"
     raise ProtocolError(f"response header {name[:60]!r} has CR, LF or NUL in its {where}")
 

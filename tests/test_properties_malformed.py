@@ -135,8 +135,8 @@ def test_no_result_carries_a_line_breaker_in_a_header(
     found = [text for text in result_header_strings(result) if set(text) & set("\r\n\0")]
     assert found == []
     injected = any(breaker in name + value for name, value in headers for breaker in LINE_BREAKERS)
-    status = int(result.get("statusCode", result.get("status", 0)))
-    assert status == (500 if injected else 200)
+    status = result.get("statusCode") or result.get("status")
+    assert str(status) == ("500" if injected else "200")
     violations = [message for message in errors if "ASGI protocol violation" in message]
     assert len(violations) == int(injected)
     if injected:
@@ -196,5 +196,5 @@ def test_a_wrong_type_anywhere_in_an_event_never_escapes_as_a_bare_error(
         assert result == "ok"  # delivered to the app as a non-HTTP event
         return
     assert isinstance(result, dict)
-    status = int(result.get("statusCode", result.get("status", 0)))
-    assert status in (200, 400, 413, 500), result
+    status = result.get("statusCode") or result.get("status")
+    assert status in (200, 400, 413, 500, "200", "400", "413", "500"), result
