@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_asgi import Adapter, LambdaAsgiError
+from lambda_asgi import Adapter, LambdaAsgiError, UnsupportedEventError
 from lambda_asgi._types import Receive, Scope, Send
 from lambda_asgi.testing import (
     FakeContext,
@@ -49,7 +49,40 @@ CONTEXT = FakeContext()
 _reply: dict[str, Any] = {"headers": []}
 
 
+_bad_scopes: list[str] = []
+
+
+def scope_problems(scope: Scope) -> list[str]:
+    """What in a scope breaks the ASGI spec's types: an app may rely on every one of them."""
+
+    def address(value: Any) -> bool:
+        return value is None or (
+            type(value) is tuple
+            and len(value) == 2
+            and type(value[0]) is str
+            and (value[1] is None or type(value[1]) is int)
+        )
+
+    checks = {
+        "method": type(scope["method"]) is str and scope["method"] != "",
+        "scheme": scope["scheme"] in ("http", "https"),
+        "path": type(scope["path"]) is str,
+        "raw_path": scope["raw_path"] is None or type(scope["raw_path"]) is bytes,
+        "root_path": type(scope["root_path"]) is str,
+        "query_string": type(scope["query_string"]) is bytes,
+        "headers": type(scope["headers"]) is list
+        and all(
+            type(pair) is tuple and len(pair) == 2 and all(type(part) is bytes for part in pair)
+            for pair in scope["headers"]
+        ),
+        "client": address(scope["client"]),
+        "server": address(scope["server"]),
+    }
+    return [f"{key}: {scope[key]!r:.60}" for key, fine in checks.items() if not fine]
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    _bad_scopes.extend(scope_problems(scope))
     await receive()
     await send({"type": "http.response.start", "status": 200, "headers": _reply["headers"]})
     await send({"type": "http.response.body", "body": b"ok"})
@@ -187,14 +220,103 @@ def test_a_wrong_type_anywhere_in_an_event_never_escapes_as_a_bare_error(
     source: str, adapter: Adapter, data: st.DataObject
 ) -> None:
     _reply["headers"] = [(b"content-type", b"text/plain")]
+    _bad_scopes.clear()
     event = data.draw(malformed_events(source))
     try:
         result = adapter(event, CONTEXT)
     except LambdaAsgiError:
         return  # a named error: UnsupportedEventError at detection, EventHandlingError ...
+    finally:
+        assert _bad_scopes == []  # a wrong type never reaches the app: 400 instead
     if adapter is EVENTS_ADAPTER and not isinstance(result, dict):
         assert result == "ok"  # delivered to the app as a non-HTTP event
         return
     assert isinstance(result, dict)
     status = result.get("statusCode") or result.get("status")
     assert status in (200, 400, 413, 500, "200", "400", "413", "500"), result
+
+
+def _with(event: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    return replaced(event, path, value)
+
+
+BAD_REQUEST = "Bad Request: malformed event"
+PLAIN_400 = {"content-type": "text/plain; charset=utf-8", "content-length": "28"}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            _with(rest_event(), ("httpMethod",), 7),
+            {
+                "statusCode": 400,
+                "headers": PLAIN_400,
+                "multiValueHeaders": {},
+                "body": BAD_REQUEST,
+                "isBase64Encoded": False,
+            },
+        ),
+        (
+            _with(http_api_event(), ("requestContext", "http", "sourceIp"), ["203.0.113.10"]),
+            {
+                "statusCode": 400,
+                "headers": PLAIN_400,
+                "cookies": [],
+                "body": BAD_REQUEST,
+                "isBase64Encoded": False,
+            },
+        ),
+        (
+            _with(edge_event(), ("Records", 0, "cf", "request", "clientIp"), True),
+            {
+                "status": "400",
+                "statusDescription": "Bad Request",
+                "headers": {
+                    "content-type": [{"key": "content-type", "value": "text/plain; charset=utf-8"}]
+                },
+                "body": BAD_REQUEST,
+                "bodyEncoding": "text",
+            },
+        ),
+        (
+            _with(lattice_event(), ("method",), ["GET"]),
+            {
+                "statusCode": 400,
+                "headers": PLAIN_400,
+                "body": BAD_REQUEST,
+                "isBase64Encoded": False,
+            },
+        ),
+        (
+            _with(alb_event(), ("httpMethod",), {"GET": 1}),
+            {
+                "statusCode": 400,
+                "statusDescription": "400 Bad Request",
+                "headers": PLAIN_400,
+                "body": BAD_REQUEST,
+                "isBase64Encoded": False,
+            },
+        ),
+    ],
+    ids=["rest", "http_api", "edge", "lattice", "alb"],
+)
+def test_a_method_or_source_ip_of_another_type_is_a_400(
+    event: dict[str, Any], expected: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    _bad_scopes.clear()
+    assert ADAPTER(event, CONTEXT) == expected
+    assert _bad_scopes == []
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "answering 400 without calling the app: TypeError: the event's method and " in (
+        record.getMessage()
+    )
+
+
+@pytest.mark.parametrize("event", [v for v in WRONG_TYPES if type(v) is not dict], ids=repr)
+def test_an_event_that_is_not_an_object_is_unsupported_or_an_event(event: Any) -> None:
+    with pytest.raises(UnsupportedEventError, match="not an object"):
+        ADAPTER(event, CONTEXT)
+    _reply["headers"] = [(b"content-type", b"text/plain")]
+    assert EVENTS_ADAPTER(event, CONTEXT) == "ok"
