@@ -15,13 +15,13 @@ from base64 import b64decode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
 
 from lambda_asgi import Adapter
+from lambda_asgi.sources._response import PHRASES
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
@@ -110,7 +110,7 @@ def decode(shape: str, result: Mapping[str, Any]) -> Served:
     assert set(result) == KEYS[shape]
     status = result["statusCode"]
     if shape.startswith("alb"):
-        assert result["statusDescription"] == f"{status} {HTTPStatus(status).phrase}"
+        assert result["statusDescription"] == f"{status} {PHRASES[status]}"
     single: Mapping[str, str] = result.get("headers", {})
     multi: Mapping[str, list[str]] = result.get("multiValueHeaders", {})
     assert not {n.lower() for n in single} & {n.lower() for n in multi}  # never sent twice
@@ -131,7 +131,7 @@ def decode_edge(result: Mapping[str, Any]) -> Served:
     """CloudFront's generated response: string status, list-format headers, bodyEncoding."""
     assert set(result) in (KEYS["edge"], KEYS["edge"] - {"body", "bodyEncoding"})
     status = int(result["status"])
-    assert result["statusDescription"] == HTTPStatus(status).phrase
+    assert result["statusDescription"] == PHRASES[status]
     headers: dict[str, list[str]] = {}
     cookies: list[str] = []
     for name, entries in result["headers"].items():
