@@ -89,11 +89,11 @@ def _checked_headers(headers: Any) -> Headers:
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
     # CR or LF would end the header line on the wire (response splitting) and NUL ends it in
-    # C parsers: no front door may be handed one. One scan over every byte at once costs a
-    # fraction of a scan per header.
+    # C parsers: no front door may be handed one. One scan of all the bytes at once costs
+    # less than a call per header.
     joined = b"".join(chain.from_iterable(checked))
     if len(joined.translate(None, _LINE_BREAKERS)) != len(joined):
-        _injected(checked)
+        _line_breaker(checked)
     return checked
 
 
@@ -104,11 +104,14 @@ def _breaks(part: bytes) -> bool:
     return len(part.translate(None, _LINE_BREAKERS)) != len(part)
 
 
-def _injected(headers: Headers) -> NoReturn:
-    """Name the first header that carries a line breaker (never its value: it may be a
-    secret, a cookie)."""
-    name = next(name for name, value in headers if _breaks(name + value))
-    where = "name" if _breaks(name) else "value"
+def _line_breaker(headers: Headers) -> NoReturn:
+    """Raise naming the first header with a line breaker (never its value: it may be a secret,
+    a cookie)."""
+    name, where = next(
+        (name, "name" if _breaks(name) else "value")
+        for name, value in headers
+        if _breaks(name) or _breaks(value)
+    )
     raise ProtocolError(f"response header {name[:60]!r} has CR, LF or NUL in its {where}")
 
 
