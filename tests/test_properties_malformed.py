@@ -193,22 +193,32 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
             yield from paths(item, (*prefix, index))
 
 
+MISSING = object()  # as a replacement: the field is deleted
+
+
 def replaced(event: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     mutated = copy.deepcopy(event)
     parent: Any = mutated
     for step in path[:-1]:
         parent = parent[step]
-    parent[path[-1]] = value
+    if value is MISSING:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
     return mutated
 
 
 @st.composite
 def malformed_events(draw: st.DrawFn, source: str) -> dict[str, Any]:
-    """A realistic event of ``source`` with one to three nested values of the wrong type."""
+    """A realistic event of ``source`` with one to three nested values of the wrong type, or
+    missing."""
     event = request_for(source)
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(paths(event))))
-        event = replaced(event, path, draw(st.sampled_from(WRONG_TYPES)))
+        where = list(paths(event))
+        if not where:  # everything deleted
+            break
+        path = draw(st.sampled_from(where))
+        event = replaced(event, path, draw(st.sampled_from([*WRONG_TYPES, MISSING])))
     return event
 
 
