@@ -137,6 +137,11 @@ def test_each_request_becomes_the_sources_event_and_its_result_the_response(
             *sent,
             ("X-Forwarded-Proto", "http"),
             ("X-Forwarded-Port", str(port)),
+            *(
+                [("X-Forwarded-For-Proto", "http"), ("X-Forwarded-For-Port", str(port))]
+                if source.startswith("lattice")
+                else []
+            ),
         ],
         source_ip="127.0.0.1",
         **extra,

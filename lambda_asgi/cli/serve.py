@@ -139,6 +139,11 @@ class LocalServer:
         path, _, query = target.partition("?")
         forwarded = [(name, value) for name, value in headers if name.lower() not in _NOT_FORWARDED]
         forwarded += [("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", str(self.port))]
+        if self.source.name.startswith("lattice"):  # Lattice's own names for the two
+            forwarded += [
+                ("X-Forwarded-For-Proto", "http"),
+                ("X-Forwarded-For-Port", str(self.port)),
+            ]
         content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
         request: dict[str, Any] = {
             "method": method,
