@@ -15,8 +15,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Generator
 from contextvars import ContextVar
-from itertools import chain
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ._model import Response
 from ._types import ASGIApp, Headers, Message
@@ -77,42 +76,46 @@ def _checked_headers(headers: Any) -> Headers:
     """The response headers as a list of byte pairs, checked in the same pass."""
     if headers is None:
         return []
+    clean = _clean
     try:
-        checked = [
+        return [
             (name, value)
-            if type(name) is bytes and type(value) is bytes
-            else _not_bytes(name, value)
+            if type(name) is bytes and type(value) is bytes and name in clean and value in clean
+            else _checked_pair(name, value)
             for name, value in headers
         ]
     except (TypeError, ValueError):
         raise ProtocolError(
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
-    # CR or LF would end the header line on the wire (response splitting) and NUL ends it in
-    # C parsers: no front door may be handed one. One scan of all the bytes at once costs
-    # less than a call per header.
-    joined = b"".join(chain.from_iterable(checked))
-    if len(joined.translate(None, _LINE_BREAKERS)) != len(joined):
-        _line_breaker(checked)
-    return checked
 
 
+# CR or LF would end the header line on the wire (response splitting) and NUL ends it in C
+# parsers: no front door may be handed one. Names and values found free of them are
+# remembered, as an app sends the same few on every response: most are checked by a set
+# lookup in the pass above, the others by one scan. Bounded, in count and in size, as values
+# may differ on every response (bytes are not tracked by the garbage collector either).
 _LINE_BREAKERS = b"\r\n\0"
+_clean: set[bytes] = set()
+_MAX_CLEAN = 1024
+_MAX_CLEAN_SIZE = 256
 
 
-def _breaks(part: bytes) -> bool:
-    return len(part.translate(None, _LINE_BREAKERS)) != len(part)
-
-
-def _line_breaker(headers: Headers) -> NoReturn:
-    """Raise naming the first header with a line breaker (never its value: it may be a secret,
-    a cookie)."""
-    name, where = next(
-        (name, "name" if _breaks(name) else "value")
-        for name, value in headers
-        if _breaks(name) or _breaks(value)
-    )
-    raise ProtocolError(f"response header {name[:60]!r} has CR, LF or NUL in its {where}")
+def _checked_pair(name: object, value: object) -> tuple[bytes, bytes]:
+    """A header pair the set of clean parts does not vouch for: checked and remembered."""
+    if type(name) is not bytes or type(value) is not bytes:
+        return _not_bytes(name, value)
+    for part, where in ((name, "name"), (value, "value")):
+        if part in _clean:
+            continue
+        if len(part.translate(None, _LINE_BREAKERS)) != len(part):
+            # Named, never its value: it may be a secret, a cookie.
+            raise ProtocolError(f"response header {name[:60]!r} has CR, LF or NUL in its {where}")
+        if len(part) <= _MAX_CLEAN_SIZE:
+            if len(_clean) >= _MAX_CLEAN:
+                _clean.clear()
+            _clean.add(part)
+    return name, value
 
 
 def _kind(message: object) -> object:

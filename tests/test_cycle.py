@@ -539,3 +539,32 @@ def test_a_streamed_response_with_a_line_breaker_is_a_500_before_any_byte_goes_o
         [],
     )
     assert logged() == [violation(text)]
+
+
+def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
+    serve: Serve, logged: Logged
+) -> None:
+    """Names and values found clean are remembered to skip their scan next time; the memory
+    is bounded, and holds neither long values nor anything with a line breaker."""
+    from lambda_asgi import cycle
+
+    long_value = b"v" * (cycle._MAX_CLEAN_SIZE + 1)
+    replies: list[list[tuple[bytes, bytes]]] = [
+        *([(b"x-id", str(number).encode())] for number in range(cycle._MAX_CLEAN + 10)),
+        [(b"x-long", long_value)],
+        [(b"x-long", long_value)],
+        [(b"x-long", long_value[:-1] + b"\r")],
+    ]
+    results = []
+    for headers in replies:
+
+        async def app(scope: Scope, receive: Receive, send: Send, headers: Any = headers) -> None:
+            await send(start(headers=headers))
+            await send({"type": "http.response.body", "body": b""})
+
+        results.append(serve(app)["statusCode"])
+
+    assert results == [200] * (len(replies) - 1) + [500]
+    assert len(cycle._clean) <= cycle._MAX_CLEAN
+    assert long_value not in cycle._clean
+    assert logged() == [violation(f"{BREAKER} b'x-long' {IN_VALUE}")]
