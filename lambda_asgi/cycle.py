@@ -80,17 +80,46 @@ def _checked_headers(headers: Any) -> Headers:
     """The response headers as a list of byte pairs, checked in the same pass."""
     if headers is None:
         return []
+    clean = _clean
     try:
         return [
             (name, value)
-            if type(name) is bytes and type(value) is bytes
-            else _not_bytes(name, value)
+            if type(name) is bytes and type(value) is bytes and name in clean and value in clean
+            else _checked_pair(name, value)
             for name, value in headers
         ]
     except (TypeError, ValueError):
         raise ProtocolError(
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
+
+
+# CR or LF would end the header line on the wire (response splitting) and NUL ends it in C
+# parsers: no front door may be handed one. Names and values found free of them are
+# remembered, as an app sends the same few on every response: most are checked by a set
+# lookup in the pass above, the others by one scan of the pair. Bounded in count, as values
+# may differ on every response, and in size: longer values are scanned every time.
+_LINE_BREAKERS = b"\r\n\0"
+_clean: set[bytes] = set()
+_MAX_CLEAN = 1024
+_MAX_CLEAN_SIZE = 256
+
+
+def _checked_pair(name: object, value: object) -> tuple[bytes, bytes]:
+    """A header pair the set of clean parts does not vouch for: checked and remembered."""
+    if type(name) is not bytes or type(value) is not bytes:
+        return _not_bytes(name, value)
+    both = name + value
+    if len(both.translate(None, _LINE_BREAKERS)) != len(both):
+        where = "name" if len(name.translate(None, _LINE_BREAKERS)) != len(name) else "value"
+        # Named, never its value: it may be a secret, a cookie.
+        raise ProtocolError(f"response header {name[:60]!r} has CR, LF or NUL in its {where}")
+    if len(_clean) > _MAX_CLEAN - 2:  # room for both
+        _clean.clear()
+    _clean.add(name)
+    if len(value) <= _MAX_CLEAN_SIZE:
+        _clean.add(value)
+    return name, value
 
 
 def _kind(message: object) -> object:

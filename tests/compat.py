@@ -71,7 +71,8 @@ FRONT_DOORS = [
     Front("function_url", function_url_event, "v2", FUNCTION_URL),
     Front("alb", alb_event, "alb", ALB),
     Front("alb_multi", partial(alb_event, multi_value=True), "alb_multi", ALB),
-    Front("edge_origin", edge_event, "edge", CLOUDFRONT),
+    # An origin request policy that forwards Host, as apps behind CloudFront use to build URLs.
+    Front("edge_origin", partial(edge_event, forward_host=True), "edge", CLOUDFRONT),
     Front("edge_viewer", partial(edge_event, event_type="viewer-request"), "edge", CLOUDFRONT),
     Front("lattice", lattice_event, "lattice", LATTICE),
     Front("lattice_v1", partial(lattice_event, version=1), "lattice", LATTICE),

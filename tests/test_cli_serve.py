@@ -142,6 +142,8 @@ def test_each_request_becomes_the_sources_event_and_its_result_the_response(
         front_door = [("cloudfront-forwarded-proto", "http")]
     else:
         front_door = [("x-forwarded-proto", "http"), ("x-forwarded-port", str(port))]
+    if source.startswith("lattice"):  # Lattice's own names for the two
+        front_door += [("x-forwarded-for-proto", "http"), ("x-forwarded-for-port", str(port))]
     event = build(
         method="GET",
         path="/a%20b",
@@ -156,7 +158,9 @@ def test_each_request_becomes_the_sources_event_and_its_result_the_response(
     seen = json.loads(body)
     assert seen == expected
     assert (seen["client"], seen["root_path"], seen["path"]) == ("127.0.0.1", "", "/a b")
-    assert ["host", host] in seen["headers"]
+    # An origin request's Host names the origin, as on AWS; the public host is added apart.
+    public_host = "x-forwarded-host" if source == "edge" else "host"
+    assert [public_host, host] in seen["headers"]
     # The response: the result read back the way this front door reads it.
     assert (status, reason) == (200, "OK")
     assert received == [

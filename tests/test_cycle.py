@@ -180,6 +180,10 @@ NOT_BYTES = "header names and values must be bytes, got"
 STATUS = "'status' must be an integer from 100 to 599, got"
 FIRST = "expected 'http.response.start' first, got"
 AFTER = "expected 'http.response.body' after the start, got"
+BREAKER = "response header"
+IN_VALUE = "has CR, LF or NUL in its value"
+IN_NAME = "has CR, LF or NUL in its name"
+NUL_NAME = b"x\0" * 40  # named by its first 60 bytes
 
 
 @pytest.mark.parametrize(
@@ -199,6 +203,11 @@ AFTER = "expected 'http.response.body' after the start, got"
         ([start(headers=[(b"x-a", "1")])], f"{NOT_BYTES} b'x-a': '1'"),
         ([start(headers=[b"ab"])], f"{NOT_BYTES} 97: 98"),
         ([start(headers=[(bytearray(b"x-a"), b"1")])], f"{NOT_BYTES} bytearray(b'x-a'): b'1'"),
+        ([start(headers=[(b"x-a", b"1\r\nSet-Cookie: a=1")])], f"{BREAKER} b'x-a' {IN_VALUE}"),
+        ([start(headers=[(b"x-ok", b"1"), (b"x-a", b"1\n")])], f"{BREAKER} b'x-a' {IN_VALUE}"),
+        ([start(headers=[(b"set-cookie", b"a=1\x00")])], f"{BREAKER} b'set-cookie' {IN_VALUE}"),
+        ([start(headers=[(b"x-a\r\nx-b", b"1")])], f"{BREAKER} b'x-a\\r\\nx-b' {IN_NAME}"),
+        ([start(headers=[(NUL_NAME, b"\n")])], f"{BREAKER} {NUL_NAME[:60]!r} {IN_NAME}"),
         ([START, {"type": "http.response.body", "body": "text"}], "'body' must be bytes, got str"),
         ([cast(Message, "oops")], f"{FIRST} 'oops'"),
         ([START, cast(Message, None)], f"{AFTER} None"),
@@ -506,3 +515,65 @@ def test_unusable_request_is_a_400_without_calling_the_app(
     assert (name, level) == ("lambda_asgi", logging.WARNING)
     assert message.startswith(f"{log}, answering 400 without calling the app")
     assert message.endswith(f"(aws_request_id={FakeContext().aws_request_id})")
+
+
+def test_a_streamed_response_with_a_line_breaker_is_a_500_before_any_byte_goes_out(
+    logged: Logged,
+) -> None:
+    from lambda_asgi.cycle import run_http
+
+    sink_calls: list[object] = []
+
+    class Sink:
+        async def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+            sink_calls.append((status, headers))
+
+        async def write(self, chunk: bytes) -> None:
+            sink_calls.append(chunk)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start(headers=[(b"location", b"/next\r\nX-Injected: 1")]))
+        await send({"type": "http.response.body", "body": b"chunk", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    scope: Any = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    request_id = FakeContext().aws_request_id
+    response = asyncio.run(run_http(app, scope, b"", request_id, Sink()))
+
+    text = f"{BREAKER} b'location' {IN_VALUE}"
+    assert (response.status, response.headers, response.body, sink_calls) == (
+        500,
+        [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")],
+        b"Internal Server Error",
+        [],
+    )
+    assert logged() == [violation(text)]
+
+
+def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
+    serve: Serve, logged: Logged
+) -> None:
+    """Names and values found clean are remembered to skip their scan next time; the memory
+    is bounded, and holds neither long values nor anything with a line breaker."""
+    from lambda_asgi import cycle
+
+    long_value = b"v" * (cycle._MAX_CLEAN_SIZE + 1)
+    replies: list[list[tuple[bytes, bytes]]] = [
+        *([(b"x-id", str(number).encode())] for number in range(cycle._MAX_CLEAN + 10)),
+        [(b"x-long", long_value)],
+        [(b"x-long", long_value)],
+        [(b"x-long", long_value[:-1] + b"\r")],
+    ]
+    results = []
+    for headers in replies:
+
+        async def app(scope: Scope, receive: Receive, send: Send, headers: Any = headers) -> None:
+            await send(start(headers=headers))
+            await send({"type": "http.response.body", "body": b""})
+
+        results.append(serve(app)["statusCode"])
+
+    assert results == [200] * (len(replies) - 1) + [500]
+    assert len(cycle._clean) <= cycle._MAX_CLEAN
+    assert long_value not in cycle._clean
+    assert logged() == [violation(f"{BREAKER} b'x-long' {IN_VALUE}")]

@@ -15,13 +15,13 @@ from base64 import b64decode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
 
 from lambda_asgi import Adapter
+from lambda_asgi.sources._response import PHRASES
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
@@ -84,7 +84,8 @@ FRONTS = [
     Front("function_url", function_url_event, "v2", FUNCTION_URL),
     Front("alb", alb_event, "alb", ALB),
     Front("alb_multi", partial(alb_event, multi_value=True), "alb_multi", ALB),
-    Front("edge_origin", edge_event, "edge", CLOUDFRONT),
+    # An origin request policy that forwards Host, as apps behind CloudFront use to build URLs.
+    Front("edge_origin", partial(edge_event, forward_host=True), "edge", CLOUDFRONT),
     Front("edge_viewer", partial(edge_event, event_type="viewer-request"), "edge", CLOUDFRONT),
     Front("lattice", lattice_event, "lattice", LATTICE),
     Front("lattice_v1", partial(lattice_event, version=1), "lattice", LATTICE),
@@ -109,7 +110,7 @@ def decode(shape: str, result: Mapping[str, Any]) -> Served:
     assert set(result) == KEYS[shape]
     status = result["statusCode"]
     if shape.startswith("alb"):
-        assert result["statusDescription"] == f"{status} {HTTPStatus(status).phrase}"
+        assert result["statusDescription"] == f"{status} {PHRASES[status]}"
     single: Mapping[str, str] = result.get("headers", {})
     multi: Mapping[str, list[str]] = result.get("multiValueHeaders", {})
     assert not {n.lower() for n in single} & {n.lower() for n in multi}  # never sent twice
@@ -130,7 +131,7 @@ def decode_edge(result: Mapping[str, Any]) -> Served:
     """CloudFront's generated response: string status, list-format headers, bodyEncoding."""
     assert set(result) in (KEYS["edge"], KEYS["edge"] - {"body", "bodyEncoding"})
     status = int(result["status"])
-    assert result["statusDescription"] == HTTPStatus(status).phrase
+    assert result["statusDescription"] == PHRASES[status]
     headers: dict[str, list[str]] = {}
     cookies: list[str] = []
     for name, entries in result["headers"].items():
@@ -456,16 +457,9 @@ CUSTOM_DOMAINS = [
     ),
     on_custom_domain("alb", alb, path="/api/items/1", headers={"Host": CUSTOM}),
     on_custom_domain("alb_multi", alb_multi, path="/api/items/1", headers={"Host": CUSTOM}),
-    # Behind a CloudFront path pattern; origin requests name the origin in Host, not the
-    # viewer's domain, so the distribution's domain is the best public host left.
+    # Behind a CloudFront path pattern, with the viewer's Host forwarded to the origin.
     on_custom_domain("edge_viewer", edge_viewer, path="/api/items/1", headers={"Host": CUSTOM}),
-    on_custom_domain(
-        "edge_origin",
-        edge_origin,
-        urlsplit(CLOUDFRONT).netloc,
-        path="/api/items/1",
-        headers={"Host": CUSTOM},
-    ),
+    on_custom_domain("edge_origin", edge_origin, path="/api/items/1", headers={"Host": CUSTOM}),
     on_custom_domain("lattice", lattice, path="/api/items/1", headers={"Host": CUSTOM}),
     on_custom_domain("lattice_v1", lattice_v1, path="/api/items/1", headers={"Host": CUSTOM}),
 ]

@@ -316,6 +316,11 @@ def test_malformed_event_is_a_400(
         (204, "204 No Content"),
         (404, "404 Not Found"),
         (418, "418 I'm a Teapot"),
+        # RFC 9110's names on every Python: http.HTTPStatus has them from 3.13 on only.
+        (413, "413 Content Too Large"),
+        (414, "414 URI Too Long"),
+        (416, "416 Range Not Satisfiable"),
+        (422, "422 Unprocessable Content"),
         (599, "599 Unknown"),
     ],
 )

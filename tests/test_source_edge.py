@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,6 +14,7 @@ from tests.apps import TEXT_PLAIN, RecordingApp, plain, serve
 from tests.conftest import AdapterFactory
 
 DISTRIBUTION = "d111111abcdef8.cloudfront.net"
+ORIGIN = "example.org"  # the builder's custom origin, which Host names in origin requests
 VIA = "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)"
 IP = "203.0.113.10"
 OK = {
@@ -30,9 +30,15 @@ def viewer_headers(host: str = DISTRIBUTION) -> list[tuple[bytes, bytes]]:
     return [(b"host", host.encode()), (b"user-agent", b"curl/8.5.0"), (b"accept", b"*/*")]
 
 
-def origin_headers(host: str = DISTRIBUTION) -> list[tuple[bytes, bytes]]:
-    """What the app sees of an origin request: the public host instead of the origin's."""
-    return [*viewer_headers(host), (b"via", VIA.encode()), (b"x-forwarded-for", IP.encode())]
+def origin_headers(
+    host: str = ORIGIN, forwarded_host: str | None = DISTRIBUTION
+) -> list[tuple[bytes, bytes]]:
+    """What the app sees of an origin request: CloudFront's headers, Host naming the origin,
+    and the public host added as X-Forwarded-Host."""
+    headers = [*viewer_headers(host), (b"via", VIA.encode()), (b"x-forwarded-for", IP.encode())]
+    if forwarded_host is not None:
+        headers.append((b"x-forwarded-host", forwarded_host.encode()))
+    return headers
 
 
 def expected_scope(**changes: Any) -> dict[str, Any]:
@@ -86,12 +92,13 @@ def test_origin_request_with_raw_query_repeats_and_cookies(
         raw_path=b"/capture/space%20value",
         query_string=b"a=x%2By&b=1+2&a=caf%C3%A9",
         headers=[
-            *viewer_headers(),
+            *viewer_headers(ORIGIN),
             (b"x-multi", b"1"),
             (b"x-multi", b"2"),
             (b"cookie", b"a=1; b=2"),
             (b"via", VIA.encode()),
             (b"x-forwarded-for", f"198.51.100.7, {IP}".encode()),
+            (b"x-forwarded-host", DISTRIBUTION.encode()),
         ],
     )
     assert parse_qsl(app.scope["query_string"].decode()) == [
@@ -127,16 +134,16 @@ def test_origin_request_keeps_a_forwarded_viewer_host(
     request_of(event)["headers"]["host"] = [{"key": "Host", "value": "www.example.com:8443"}]
     app, _ = serve(make_adapter, event, context)
     assert plain(app.scope) == expected_scope(
-        headers=origin_headers("www.example.com:8443"), server=("www.example.com", 8443)
+        headers=origin_headers("www.example.com:8443", None), server=("www.example.com", 8443)
     )
 
 
 @pytest.mark.parametrize(
     ("kind", "origin", "headers"),
     [
-        ("origin-request", None, origin_headers()[1:]),
+        ("origin-request", None, origin_headers(forwarded_host=None)[1:]),
         ("viewer-request", None, viewer_headers()[1:]),
-        ("origin-request", {}, origin_headers()[1:]),
+        ("origin-request", {}, origin_headers(forwarded_host=None)[1:]),
     ],
 )
 def test_without_a_host_header_the_distribution_is_the_host(
@@ -154,6 +161,16 @@ def test_without_a_host_header_the_distribution_is_the_host(
     assert plain(app.scope) == expected_scope(headers=[*headers, (b"host", DISTRIBUTION.encode())])
 
 
+def test_an_x_forwarded_host_sent_to_the_origin_is_kept_as_it_is(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    event = edge_event(headers={"X-Forwarded-Host": "www.example.com"})
+    app, _ = serve(make_adapter, event, context)
+    headers = origin_headers(forwarded_host=None)
+    headers.insert(3, (b"x-forwarded-host", b"www.example.com"))
+    assert plain(app.scope) == expected_scope(headers=headers)
+
+
 def test_origin_host_without_a_distribution_domain(
     make_adapter: AdapterFactory, context: FakeContext
 ) -> None:
@@ -161,7 +178,7 @@ def test_origin_host_without_a_distribution_domain(
     del event["Records"][0]["cf"]["config"]
     app, _ = serve(make_adapter, event, context)
     assert plain(app.scope) == expected_scope(
-        headers=origin_headers("example.org"), server=("example.org", 443)
+        headers=origin_headers(forwarded_host=None), server=(ORIGIN, 443)
     )
 
 
@@ -275,7 +292,7 @@ def test_truncated_body_is_a_413_without_calling_the_app(
         "CloudFront truncated the request body (inputTruncated): Lambda@Edge exposes at most "
         "40 KB (viewer request) or 1 MB (origin request)"
     )
-    phrase = HTTPStatus(413).phrase  # "Content Too Large" from Python 3.13 on
+    phrase = "Content Too Large"  # RFC 9110's, on every Python (3.13 renamed HTTPStatus's)
     assert result == error_result("413", phrase, f"{phrase}: {reason}")
     assert caplog.record_tuples == [
         (
@@ -335,9 +352,17 @@ def _broken(part: str, value: Any) -> dict[str, Any]:
     return event
 
 
+def _broken_config(value: Any) -> dict[str, Any]:
+    event = edge_event(method="POST", body=b"x")
+    event["Records"][0]["cf"]["config"] = value
+    return event
+
+
 @pytest.mark.parametrize(
     "event",
     [
+        *[_broken_config(value) for value in ([], ["origin-request"], "origin-request", 7, True)],
+        _broken("origin", ["custom"]),
         _broken("headers", [["host", "x"]]),
         _broken("headers", {"host": "example.org"}),
         _broken("headers", {"host": [{"key": "Host"}]}),

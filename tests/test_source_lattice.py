@@ -227,7 +227,14 @@ def test_repeated_forwarded_for_headers_use_the_last(
 @pytest.mark.parametrize(
     ("extra", "scheme", "server"),
     [
-        ({"x-forwarded-proto": "http"}, "http", (HOST, 80)),
+        # What Lattice adds: the listener's protocol and port.
+        ({"x-forwarded-for-proto": "http"}, "http", (HOST, 80)),
+        ({"x-forwarded-for-proto": "http", "x-forwarded-for-port": "8080"}, "http", (HOST, 8080)),
+        # v1 comma-joins a client's copy with Lattice's, which comes last.
+        ({"x-forwarded-for-port": "1234, 443"}, "https", (HOST, 443)),
+        ({"x-forwarded-for-proto": "ftp"}, "https", (HOST, 443)),
+        # What a client may send: passed on, never believed.
+        ({"x-forwarded-proto": "http", "x-forwarded-port": "1234"}, "https", (HOST, 443)),
         ({"host": "svc.example.com:8443"}, "https", ("svc.example.com", 8443)),
     ],
 )
@@ -257,6 +264,36 @@ def test_several_cookie_values_become_one_header(
     app, _ = serve(make_adapter, event, context)
     headers = [*lattice_headers()[:3], (b"cookie", b"a=1; b=2"), lattice_headers()[3]]
     assert plain(app.scope) == expected_scope(headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("joined", "cookie"),
+    [
+        ("a=1,b=2", b"a=1; b=2"),
+        ("a=1; b=2,c=3", b"a=1; b=2; c=3"),
+        ("a=1, b=2", b"a=1; b=2"),
+        # A comma inside a (non-conforming) value is not a join: no cookie name follows it.
+        ('a={"x":1,"y":2},b=2', b'a={"x":1,"y":2}; b=2'),
+        ("a=1; b=2", b"a=1; b=2"),
+    ],
+)
+def test_v1_comma_joined_cookie_headers_become_one_valid_cookie_header(
+    make_adapter: AdapterFactory, context: FakeContext, joined: str, cookie: bytes
+) -> None:
+    event = lattice_event(version=1)
+    event["headers"]["cookie"] = joined
+    app, _ = serve(make_adapter, event, context)
+    assert plain(app.scope) == expected_scope(headers=[*lattice_headers(), (b"cookie", cookie)])
+
+
+def test_v2_keeps_commas_in_a_cookie_value(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    """v2 lists repeated headers: a comma in a value is the client's."""
+    event = lattice_event()
+    event["headers"]["cookie"] = ["a=1,b=2"]
+    app, _ = serve(make_adapter, event, context)
+    assert plain(app.scope) == expected_scope(headers=[*lattice_headers(), (b"cookie", b"a=1,b=2")])
 
 
 @pytest.mark.parametrize(

@@ -399,6 +399,21 @@ def test_edge_event_origin_request_appends_the_viewer_to_x_forwarded_for() -> No
     assert event["Records"][0]["cf"]["request"]["headers"]["host"] == [entry("Host", DISTRIBUTION)]
 
 
+def test_edge_event_origin_request_forwarding_the_viewers_host() -> None:
+    event = edge_event(headers={"Host": "www.example.com"}, forward_host=True)
+    assert event["Records"][0]["cf"]["request"]["headers"] == {
+        "host": [entry("Host", "www.example.com")],
+        "user-agent": [entry("User-Agent", "curl/8.5.0")],
+        "accept": [entry("Accept", "*/*")],
+        "via": [entry("Via", "2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)")],
+        "x-forwarded-for": [entry("X-Forwarded-For", IP)],
+    }
+    without_host = edge_event(forward_host=True)  # the viewer asked the distribution's domain
+    assert without_host["Records"][0]["cf"]["request"]["headers"]["host"] == [
+        entry("Host", DISTRIBUTION)
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "base64", "kind", "limit", "data", "encoding", "truncated"),
     [

@@ -54,6 +54,8 @@ _NOT_FORWARDED = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
+        "x-forwarded-for-port",
+        "x-forwarded-for-proto",
         "x-forwarded-port",
         "x-forwarded-proto",
     }
@@ -111,6 +113,11 @@ class HttpBridge:
             forwarded.append(("cloudfront-forwarded-proto", "http"))
         else:
             forwarded += [("x-forwarded-proto", "http"), ("x-forwarded-port", str(self.port))]
+        if self.source.name.startswith("lattice"):  # Lattice's own names for the two
+            forwarded += [
+                ("x-forwarded-for-proto", "http"),
+                ("x-forwarded-for-port", str(self.port)),
+            ]
         content_type = next((v for n, v in headers if n == "content-type"), "")
         request: dict[str, Any] = {
             "method": scope["method"],

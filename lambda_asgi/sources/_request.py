@@ -396,7 +396,14 @@ def make_scope(
     context: Any,
 ) -> HTTPScope:
     """The ASGI scope. ``path``/``raw_path`` are the app's route path: the root path is put in
-    front of both, as servers do, so frameworks strip it for routing and keep it for URLs."""
+    front of both, as servers do, so frameworks strip it for routing and keep it for URLs.
+
+    The method and the client address come straight from the event's fields: one of another
+    JSON type makes the event malformed (TypeError), rather than a scope the app trips on."""
+    if type(method) is not str or (client is not None and type(client[0]) is not str):
+        raise TypeError(
+            f"the event's method and source IP must be strings: {method!r:.20}, {client!r:.40}"
+        )
     if root_path:
         path = root_path + path
         if raw_path is not None:

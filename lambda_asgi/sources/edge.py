@@ -5,10 +5,12 @@ sent them (still percent-encoded), headers as ``{"lowercase": [{"key": "Case", "
 with one entry per value, the viewer's address in ``clientIp``, and a body only when the
 association has "Include body": ``{"data", "encoding", "inputTruncated", "action"}``.
 
-The public host is the viewer's ``Host`` header in viewer-request events. In origin-request
-events ``Host`` names the origin unless the origin request policy forwards the viewer's, so
-there the distribution's domain (``cf.config.distributionDomainName``) stands in for it, in
-``server`` and in the ``host`` header the app sees, which is what it builds URLs from.
+Headers reach the app as CloudFront sent them, ``Host`` included. The public host is the
+viewer's ``Host`` header in viewer-request events. In origin-request events ``Host`` names the
+origin unless the origin request policy forwards the viewer's; there the distribution's domain
+(``cf.config.distributionDomainName``) stands in for the public host: it becomes the scope's
+``server`` and is added as ``X-Forwarded-Host`` when the request carries none. A ``cf.config``
+that is not an object makes the event malformed (400).
 ``cf.config.eventType`` is missing from some sample events: an event whose request names an
 ``origin`` is then taken for origin-request, any other for viewer-request (the stricter one).
 Viewer-response and origin-response events carry a response, not a request to answer, and
@@ -118,10 +120,16 @@ _READ_ONLY = {
 _NO_BODY_STATUSES = (204, 304)
 
 
+def _config(cf: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``cf.config``, or an empty one when it is missing or malformed (``to_scope`` refuses
+    a malformed one; the answer to that request must still be built)."""
+    config = cf.get("config")
+    return config if type(config) is dict else {}
+
+
 def event_type(cf: Mapping[str, Any]) -> str:
     """``viewer-request`` or ``origin-request``, inferred when the event does not say."""
-    config = cf.get("config") or {}
-    found = config.get("eventType")
+    found = _config(cf).get("eventType")
     if found in REQUEST_EVENTS:
         return found  # type: ignore[no-any-return]
     return "origin-request" if cf["request"].get("origin") else "viewer-request"
@@ -157,8 +165,7 @@ def _body(request: Mapping[str, Any], announced: bool) -> bytes:
 
 def _public_host(cf: Mapping[str, Any], kind: str, host: str | None) -> str | None:
     """The host the viewer asked for: its Host header, unless that names the origin."""
-    config = cf.get("config") or {}
-    distribution = config.get("distributionDomainName")
+    distribution = _config(cf).get("distributionDomainName")
     if kind == "viewer-request" or not host:
         return host or distribution
     origin = cf["request"].get("origin") or {}
@@ -172,6 +179,8 @@ def to_scope(
 ) -> tuple[HTTPScope, bytes]:
     cf = _cf(event)
     request = cf["request"]
+    if cf.get("config") is not None and type(cf["config"]) is not dict:
+        raise TypeError(f"cf.config must be an object, got {cf['config']!r:.40}")
     kind = event_type(cf)
     pairs = cookie_joined(
         [
@@ -182,11 +191,13 @@ def to_scope(
     )
     host = next((value for name, value in pairs if name == "host"), None)
     public = _public_host(cf, kind, host)
+    # The headers stay as CloudFront sent them; the public host, when Host names the origin,
+    # goes in X-Forwarded-Host (unless the request has one) and in the scope's server.
     if public is not None and public != host:
         if host is None:
             pairs.append(("host", public))
-        else:
-            pairs = [(n, public if n == "host" else v) for n, v in pairs]
+        elif all(name != "x-forwarded-host" for name, _ in pairs):
+            pairs.append(("x-forwarded-host", public))
     headers, watched = collect_headers(pairs)
     length = watched.get(b"content-length", b"0").strip()
     announced = b"transfer-encoding" in watched or (length.isdigit() and int(length) > 0)

@@ -12,8 +12,12 @@ kept as ``raw_path``. When the path carries the query (``/todos?order-id=1``), t
 the client's own bytes and is used verbatim; otherwise the query is rebuilt from the parameter
 map, whose values are taken as still encoded, as ALB sends them (decoding them here as well
 would decode twice). The only client address is the rightmost ``x-forwarded-for`` entry, the
-one Lattice appended. The events name no listener protocol: the scheme is ``https`` unless an
-``x-forwarded-proto`` header says otherwise, the server is the ``Host`` header.
+one Lattice appended. Scheme and port come from the headers AWS documents Lattice adding,
+``x-forwarded-for-proto`` and ``x-forwarded-for-port`` (their rightmost entry), else ``https``
+and the ``Host`` header's port; the server's name is the ``Host`` header. A client's own
+``x-forwarded-proto`` or ``x-forwarded-port`` is passed on to the app but never believed.
+v1 comma-joins repeated headers: repeated ``Cookie`` headers are re-joined with ``"; "``, so
+the app sees one valid cookie header.
 
 The answer is ``{statusCode, headers, body, isBase64Encoded}`` with one string per header
 name: repeats are comma-joined. Lattice documents no multi-value or cookie field for Lambda
@@ -24,6 +28,7 @@ responses, and ``Set-Cookie`` cannot be comma-joined (cookie dates contain comma
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 # this module; it is loaded by the first Lattice request, and fills the Sources in below.
 from . import LATTICE, LATTICE_V1, is_lattice, is_lattice_v1
 from ._request import (
+    Watched,
     add_content_length,
     client_from_forwarded_for,
     collect_headers,
@@ -66,6 +72,35 @@ def _pairs(mapping: Any) -> list[tuple[Any, Any]]:
     return [(name, value) for name, values in mapping.items() for value in _values(values)]
 
 
+# A comma that Lattice v1 put between two repeated Cookie headers: one followed by the next
+# cookie's name and "=". Commas inside a (non-conforming) cookie value are left alone.
+_JOINED_COOKIE = re.compile(r",\s*(?=[^\s=;,]+=)")
+
+
+def _cookie_split(value: Any) -> Any:
+    return "; ".join(_JOINED_COOKIE.split(value)) if type(value) is str and "," in value else value
+
+
+def _last_item(value: bytes | None) -> bytes | None:
+    """The rightmost entry of a forwarding header: the one Lattice added after any a client
+    sent (the same rule as ``x-forwarded-for``)."""
+    return None if value is None else value.rsplit(b",", 1)[-1].strip()
+
+
+def _endpoint(watched: Watched) -> tuple[str, tuple[str, int | None] | None]:
+    """Scheme and server from what Lattice vouches for: the ``Host`` the client connected to
+    and the listener's protocol and port, in Lattice's own ``x-forwarded-for-proto`` and
+    ``x-forwarded-for-port``; never a client's ``x-forwarded-proto``/``-port``."""
+    trusted = {b"host": watched[b"host"]} if b"host" in watched else {}
+    proto = _last_item(watched.get(b"x-forwarded-for-proto"))
+    if proto is not None:
+        trusted[b"x-forwarded-proto"] = proto
+    port = _last_item(watched.get(b"x-forwarded-for-port"))
+    if port is not None:
+        trusted[b"x-forwarded-port"] = port
+    return endpoint(trusted, "https", None)
+
+
 def _to_scope(
     event: Mapping[str, Any],
     context: LambdaContext,
@@ -74,9 +109,12 @@ def _to_scope(
     wire: Any,
     params: Any,
     is_base64: Any,
+    joined_cookies: bool = False,
 ) -> tuple[HTTPScope, bytes]:
-    pairs = _pairs(event.get("headers"))
-    headers, watched = collect_headers(cookie_joined([(str(n).lower(), v) for n, v in pairs]))
+    pairs = [(str(name).lower(), value) for name, value in _pairs(event.get("headers"))]
+    if joined_cookies:
+        pairs = [(n, _cookie_split(v) if n == "cookie" else v) for n, v in pairs]
+    headers, watched = collect_headers(cookie_joined(pairs))
     body = decode_body(event.get("body"), bool(is_base64))
     add_content_length(headers, watched, body)
 
@@ -92,7 +130,7 @@ def _to_scope(
         else raw_query((str(name), str(value)) for name, value in _pairs(params))
     )
 
-    scheme, server = endpoint(watched, "https", None)
+    scheme, server = _endpoint(watched)
     scope = make_scope(
         method=event.get("method") or "GET",
         scheme=scheme,
@@ -133,6 +171,7 @@ def v1_to_scope(
         wire=event.get("raw_path"),
         params=event.get("query_string_parameters"),
         is_base64=event.get("is_base64_encoded"),
+        joined_cookies=True,
     )
 
 

@@ -41,6 +41,7 @@ def edge_event(
     distribution_domain: str = _DISTRIBUTION_DOMAIN,
     distribution_id: str = _DISTRIBUTION_ID,
     origin: Mapping[str, Any] | None = None,
+    forward_host: bool = False,
     request_id: str = _EDGE_REQUEST_ID,
 ) -> dict[str, Any]:
     """A Lambda@Edge viewer-request or origin-request event (``Records[0].cf``).
@@ -48,7 +49,9 @@ def edge_event(
     ``uri`` and ``querystring`` are the client's, untouched; headers keep the client's casing
     in ``key``, one entry per value. In origin-request events the viewer's headers are
     forwarded except ``Host``, which names the origin (``origin``, a custom origin by
-    default), and CloudFront adds ``Via`` and appends ``source_ip`` to ``X-Forwarded-For``.
+    default) unless ``forward_host`` (an origin request policy that forwards the viewer's
+    ``Host``, e.g. AllViewer) keeps the viewer's; CloudFront adds ``Via`` and appends
+    ``source_ip`` to ``X-Forwarded-For``.
     With ``include_body`` (the association's "Include body") the body arrives base64-encoded
     (``base64=False``: as text), truncated like CloudFront's at ``max_body_size`` bytes, by
     default 40 KB for viewer-request and 1 MB for origin-request events, and then flagged
@@ -73,9 +76,10 @@ def edge_event(
     if event_type == "origin-request":
         spec: Mapping[str, Any] = next(iter(origin.values()), {})
         forwarded = [value for name, value in sent if name.lower() == "x-forwarded-for"]
+        viewer_host = _header(sent, "host") if forward_host else None
         sent = [(n, v) for n, v in sent if n.lower() not in ("host", "x-forwarded-for")]
         sent = [
-            ("Host", spec.get("domainName", distribution_domain)),
+            ("Host", viewer_host or spec.get("domainName", distribution_domain)),
             *sent,
             ("Via", _CLOUDFRONT_VIA),
             ("X-Forwarded-For", ", ".join([*forwarded, source_ip])),
