@@ -27,7 +27,7 @@ from .exceptions import (
     LambdaAsgiError,
     UnsupportedEventError,
 )
-from .guards import oversize
+from .guards import Oversize, oversize
 from .sources import SOURCES, detect
 from .sources._response import reason_phrase
 
@@ -276,15 +276,20 @@ class Adapter:
                     response = self._compression.apply(response, scope["headers"])
                 if self._exclude:  # after compression, which adds headers of its own
                     response = _without(response, self._exclude)
-            result = source.to_response(response, event, self.config)
             limit = source.response_limit
             if not isinstance(limit, int):
                 limit = limit(event)
             # Only a built-in source's result is known to hold nothing but headers and body.
-            if source in _BUILT_IN:
-                size = self._oversize(result, response.headers, limit, len(response.body))
-            else:
+            if source not in _BUILT_IN:
+                result = source.to_response(response, event, self.config)
                 size = self._oversize(result, None, limit)
+            elif len(response.body) + 2 > limit:
+                # No built-in shape carries a body in fewer bytes than it has (plus quotes):
+                # refuse it at once, without encoding a result only to measure it.
+                size = Oversize(len(response.body) + 2, exact=False)
+            else:
+                result = source.to_response(response, event, self.config)
+                size = self._oversize(result, response.headers, limit, len(response.body))
             if size is None:
                 return result
             return self._too_large(source, event, scope, size, limit, request_id)
@@ -323,7 +328,7 @@ class Adapter:
         source: Source,
         event: Any,
         scope: HTTPScope | None,
-        size: int,
+        size: Oversize,
         limit: int,
         request_id: str,
     ) -> Any:
@@ -335,7 +340,7 @@ class Adapter:
         else:
             hint = "Compression (Adapter(..., compression=True)) or response streaming may fit it"
         logger.error(
-            "the %s result is %d bytes, over the front door's limit of %d bytes; answering 500 "
+            "the %s result is %s, over the front door's limit of %d bytes; answering 500 "
             "instead (%s, aws_request_id=%s). %s",
             source.name,
             size,
@@ -345,7 +350,7 @@ class Adapter:
             hint,
         )
         response = error_response(
-            500, f"Internal Server Error: response too large ({size} bytes, limit {limit})"
+            500, f"Internal Server Error: response too large ({size}, limit {limit})"
         )
         return source.to_response(response, event, self.config)
 
