@@ -583,6 +583,16 @@ class TestExtensions:
         next_invocation(emulator)
         assert (emulator.extensions[0]["inbox"], events) == ([], [])
 
+    def test_an_answer_for_an_invocation_already_failed_is_dropped(
+        self, emulator: RuntimeEmulator
+    ) -> None:
+        # An init error fails every active invocation; a worker may still answer one of them.
+        invocation = emulator.submit({})
+        request_id, _, _ = next_invocation(emulator)
+        call(emulator, "POST", f"{RUNTIME}/init/error", b'{"errorMessage": "x"}')
+        emulator.complete(request_id, "success", payload=b"late")
+        assert (invocation.outcome.status, invocation.outcome.payload) == ("error", b"")
+
     def test_registration_after_init_is_refused(self, emulator: RuntimeEmulator) -> None:
         emulator.submit({})
         next_invocation(emulator)
@@ -671,6 +681,36 @@ class TestShutdown:
         assert {path.name: path.read_text() for path in tmp_path.iterdir()} == dict.fromkeys(
             workers, "SIGTERM"
         )
+
+    def test_a_worker_still_running_after_the_grace_is_killed(
+        self, emulator: RuntimeEmulator, tmp_path: Path
+    ) -> None:
+        register(emulator, [])
+        stubborn = GROUP.replace(
+            "signal.signal(signal.SIGTERM, stop)", "signal.signal(signal.SIGTERM, signal.SIG_IGN)"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-c", stubborn, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            workers = [int(process.stdout.readline()) for _ in range(3)]
+            process.stdout.close()
+            # The leader dies of the SIGTERM at once; its workers ignore it and are killed.
+            assert emulator.shutdown(process, grace=0.3) == (True, False, -15)
+            for pid in workers:
+                stat = Path(f"/proc/{pid}/stat")
+                assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def test_a_runtime_that_already_ended(self, emulator: RuntimeEmulator) -> None:
+        process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+        process.wait()
+        assert emulator.shutdown(process) == (False, False, 3)
 
     def test_a_process_group_without_an_extension_is_killed_whole(
         self, emulator: RuntimeEmulator, tmp_path: Path

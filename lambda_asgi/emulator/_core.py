@@ -87,8 +87,8 @@ class Invocation:
 
 
 class ShutdownResult(NamedTuple):
-    """How the runtime process ended: was it sent SIGTERM, did it exit within the grace
-    period, and its return code."""
+    """How the runtime process ended: was it sent SIGTERM, did it (and, signalled as a
+    group, every process of its group) exit within the grace period, and its return code."""
 
     sigterm: bool
     graceful: bool
@@ -479,8 +479,8 @@ def _group_alive(group: int) -> bool:
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
+        except OSError:  # pragma: no cover - a process that ended since listdir()
+            continue
         # Fields after the parenthesized command: state, ppid, pgrp, ...
         state, _, pgrp = stat.rpartition(")")[2].split()[:3]
         if int(pgrp) == group and state != "Z":
