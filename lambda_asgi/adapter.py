@@ -283,9 +283,10 @@ class Adapter:
             if source not in _BUILT_IN:
                 result = source.to_response(response, event, self.config)
                 size = self._oversize(result, None, limit)
-            elif len(response.body) + 2 > limit:
+            elif len(response.body) + 2 > limit and response.status not in (204, 304):
                 # No built-in shape carries a body in fewer bytes than it has (plus quotes):
-                # refuse it at once, without encoding a result only to measure it.
+                # refuse it at once, without encoding a result only to measure it. Only a
+                # status that has no body may lose it on the way (Lambda@Edge drops it).
                 size = Oversize(len(response.body) + 2, exact=False)
             else:
                 result = source.to_response(response, event, self.config)

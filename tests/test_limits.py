@@ -261,6 +261,18 @@ def test_a_large_buffered_body_is_refused_without_serializing_it(
     assert serialized == []
 
 
+def test_a_body_the_source_drops_does_not_count(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Lambda@Edge drops the body of a 204: the result fits however large the body was.
+    handler = make_adapter(RecordingApp(status=204, body=b"x" * (2 * MB)), lifespan="off")
+    result = handler(edge_event(), FakeContext())
+    assert result == {"status": "204", "statusDescription": "No Content", "headers": {}}
+    assert [message for _, _, message in caplog.record_tuples] == [
+        "dropping the 2097152-byte body of a 204 response: CloudFront rejects it"
+    ]
+
+
 # Each unit: a quote (2 bytes of JSON), a control character (6: \u0001), an "é" (6 with
 # ASCII escapes, 2 in UTF-8) and an emoji (12: a surrogate pair; 4 in UTF-8): 8 bytes of
 # UTF-8, 26 bytes of escaped JSON, 14 of UTF-8 JSON.
