@@ -107,9 +107,7 @@ def _case(app: BenchApp, event: BenchEvent, variant: str, call: Callable[[], Any
     return Case(app.name, event.name, variant, call, partial(check, label, expected))
 
 
-def _never_oversize(
-    result: Any, headers: Any, limit: int, body_size: int | None = None
-) -> int | None:
+def _never_oversize(result: Any, headers: Any, limit: int, body_size: int | None = None) -> None:
     return None
 
 

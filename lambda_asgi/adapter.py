@@ -27,7 +27,7 @@ from .exceptions import (
     LambdaAsgiError,
     UnsupportedEventError,
 )
-from .guards import oversize
+from .guards import Oversize, oversize
 from .logs import enable_access_log, lambda_extension, log_access
 from .sources import SOURCES, WEBSOCKET, detect
 from .sources._response import reason_phrase
@@ -344,15 +344,21 @@ class Adapter:
                         event,
                         context,
                     )
-            result = source.to_response(response, event, self.config)
             limit = source.response_limit
             if not isinstance(limit, int):
                 limit = limit(event)
             # Only a built-in source's result is known to hold nothing but headers and body.
-            if source in _BUILT_IN:
-                size = self._oversize(result, response.headers, limit, len(response.body))
-            else:
+            if source not in _BUILT_IN:
+                result = source.to_response(response, event, self.config)
                 size = self._oversize(result, None, limit)
+            elif len(response.body) + 2 > limit and response.status not in (204, 304):
+                # No built-in shape carries a body in fewer bytes than it has (plus quotes):
+                # refuse it at once, without encoding a result only to measure it. Only a
+                # status that has no body may lose it on the way (Lambda@Edge drops it).
+                size = Oversize(len(response.body) + 2, exact=False)
+            else:
+                result = source.to_response(response, event, self.config)
+                size = self._oversize(result, response.headers, limit, len(response.body))
             if size is None:
                 return result
             return self._too_large(source, event, scope, size, limit, request_id)
@@ -440,7 +446,7 @@ class Adapter:
         source: Source,
         event: Any,
         scope: HTTPScope | None,
-        size: int,
+        size: Oversize,
         limit: int,
         request_id: str,
     ) -> Any:
@@ -452,7 +458,7 @@ class Adapter:
         else:
             hint = "Compression (Adapter(..., compression=True)) or response streaming may fit it"
         logger.error(
-            "the %s result is %d bytes, over the front door's limit of %d bytes; answering 500 "
+            "the %s result is %s, over the front door's limit of %d bytes; answering 500 "
             "instead (%s, aws_request_id=%s). %s",
             source.name,
             size,
@@ -462,7 +468,7 @@ class Adapter:
             hint,
         )
         response = error_response(
-            500, f"Internal Server Error: response too large ({size} bytes, limit {limit})"
+            500, f"Internal Server Error: response too large ({size}, limit {limit})"
         )
         return source.to_response(response, event, self.config)
 

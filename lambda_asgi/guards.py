@@ -10,6 +10,11 @@ for results that could come near the limit: below it, a bound computed from leng
 needs no escaping, counts exactly its length. The bound holds only for the results the
 built-in sources build from the response headers and body; any other result is measured.
 
+Over the limit, what matters is answering at once: a result whose body alone proves it too
+large (every character is at least one byte of JSON) is reported as "at least" that many
+bytes without serializing it, and a base64 body is counted, never copied, so a 50 MiB body
+costs no more than its own length to refuse.
+
 The deadline guard, the other one, lives with the event loop in the Adapter: a request still
 running after its first event-loop iteration gets a timer that cancels it a margin before the
 deadline, and the cancellation becomes a 504.
@@ -18,7 +23,7 @@ deadline, and the cancellation becomes a 504.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from ._types import Headers
@@ -34,6 +39,18 @@ _FIXED = 512
 # Worst JSON bytes per header byte: every character at its worst, and twice over, as
 # Lambda@Edge results write each name twice (the lowercase map key and the "key" field).
 _HEADER_WORST = 2 * _ANY_WORST
+
+
+class Oversize(NamedTuple):
+    """How large an oversized result is: exactly ``size`` bytes, or, when ``exact`` is false,
+    at least that many (the body alone proved it too large, and serializing it to say by how
+    much would cost more than the answer is worth)."""
+
+    size: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return f"{self.size} bytes" if self.exact else f"at least {self.size} bytes"
 
 
 def runtime_writes_utf8() -> bool:
@@ -66,16 +83,17 @@ def result_size(result: Any) -> int:
 
 def oversize(
     result: Any, headers: Headers | None, limit: int, body_size: int | None = None
-) -> int | None:
-    """The size of the serialized result if it exceeds ``limit``, else ``None``.
+) -> Oversize | None:
+    """How large the serialized result is if it exceeds ``limit``, else ``None``.
 
     ``headers`` are the response headers a built-in source built the result from: the result
     then holds nothing else of variable length except the body. ``None`` for any other
     result (a custom source's, or the app's answer to a non-HTTP event), which is measured.
     ``body_size`` is the length of the response body in bytes, when known: no byte of a body
     becomes more than six bytes of JSON, as text (``"\\u001f"``) or base64, which bounds
-    most results without looking at them.
+    most results without looking at them; nor fewer than one, which proves others too large.
     """
+    body = result.get("body") if type(result) is dict else None
     if headers is not None:
         rest = (
             _FIXED
@@ -86,16 +104,28 @@ def oversize(
             return None
         if type(result) is dict:
             # A tighter bound from the body as the result carries it.
-            body = result.get("body")
             if body is None:
                 worst = 0
             elif type(body) is not str:
                 worst = limit + 1
             elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
-                worst = len(body) + 2  # the base64 alphabet needs no escaping: just the quotes
+                # The base64 alphabet needs no escaping: the body counts exactly its length
+                # (plus its quotes), so measuring the rest without it is exact.
+                if len(body) + 2 + rest <= limit:
+                    return None
+                return _exactly(result_size({**result, "body": ""}) + len(body), limit)
             else:
                 worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
             if worst + rest <= limit:
                 return None
-    size = result_size(result)
-    return size if size > limit else None
+    if type(body) is str:
+        # Every character is at least one byte of JSON, and a built-in source's text body at
+        # least its UTF-8 length (its base64 more): past the limit, no need to say more.
+        least = max(len(body), body_size or 0) + 2
+        if least > limit:
+            return Oversize(least, False)
+    return _exactly(result_size(result), limit)
+
+
+def _exactly(size: int, limit: int) -> Oversize | None:
+    return Oversize(size, True) if size > limit else None

@@ -7,7 +7,7 @@ first and the rest, ``/big`` streams ``mb`` megabytes, ``/boom`` fails after its
 waits until ``n`` invocations are in flight at once, ``/restored`` tells which SnapStart
 hooks ran. Lifespan startup can be made to fail (``RUNTIME_APP_FAIL_STARTUP``), and the
 before-snapshot hooks (``RUNTIME_APP_FAIL_SNAPSHOT``); shutdown
-writes ``RUNTIME_APP_SHUTDOWN_FILE``.
+writes ``RUNTIME_APP_SHUTDOWN_FILE`` (its ``{pid}`` replaced by the process id).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ async def lifespan(receive: Receive, send: Send) -> None:
             await send({"type": "lifespan.startup.complete"})
         else:
             target = os.environ.get("RUNTIME_APP_SHUTDOWN_FILE")
-            if target:
-                Path(target).write_text("lifespan shutdown ran")
+            if target:  # "{pid}" in it tells the worker processes of awslambdaric apart
+                Path(target.format(pid=os.getpid())).write_text("lifespan shutdown ran")
             await send({"type": "lifespan.shutdown.complete"})
             return
 

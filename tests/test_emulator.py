@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import base64
+import contextlib
 import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +25,10 @@ from lambda_asgi.emulator import (
     STREAM_CONTENT_TYPE,
     EmulatorError,
     RuntimeEmulator,
+    _core,
+    _http,
 )
+from lambda_asgi.emulator._http import Server
 
 RUNTIME = "/2018-06-01/runtime"
 EXTENSION = "/2020-01-01/extension"
@@ -574,11 +583,45 @@ class TestExtensions:
         next_invocation(emulator)
         assert (emulator.extensions[0]["inbox"], events) == ([], [])
 
+    def test_an_answer_for_an_invocation_already_failed_is_dropped(
+        self, emulator: RuntimeEmulator
+    ) -> None:
+        # An init error fails every active invocation; a worker may still answer one of them.
+        invocation = emulator.submit({})
+        request_id, _, _ = next_invocation(emulator)
+        call(emulator, "POST", f"{RUNTIME}/init/error", b'{"errorMessage": "x"}')
+        emulator.complete(request_id, "success", payload=b"late")
+        assert (invocation.outcome.status, invocation.outcome.payload) == ("error", b"")
+
     def test_registration_after_init_is_refused(self, emulator: RuntimeEmulator) -> None:
         emulator.submit({})
         next_invocation(emulator)
         status, _, body = register(emulator, [])
-        assert (status, json.loads(body)["errorType"]) == (403, "InvalidState")
+        assert (status, json.loads(body)) == (
+            403,
+            {
+                "errorMessage": "Extension registration closed already",
+                "errorType": "Extension.RegistrationClosed",
+            },
+        )
+        assert emulator.extensions == []
+
+    def test_a_name_registers_once_per_environment(self, emulator: RuntimeEmulator) -> None:
+        # What the second worker process of a Lambda Managed Instances environment gets when
+        # it registers the extension the first one already did.
+        first, _, _ = register(emulator, [])
+        second, _, body = register(emulator, [])
+        assert (first, second, json.loads(body)) == (
+            200,
+            403,
+            {
+                "errorMessage": "Extension with this name already registered",
+                "errorType": "Extension.InvalidExtensionState",
+            },
+        )
+        assert [extension["name"] for extension in emulator.extensions] == ["lambda-asgi"]
+        status, _, _ = register(emulator, [], name="another")
+        assert status == 200
 
     def test_close_ends_a_waiting_event_next(self) -> None:
         emulator = RuntimeEmulator()
@@ -591,9 +634,105 @@ class TestExtensions:
         assert isinstance(out[0], http.client.RemoteDisconnected)
 
 
+# A leader that forks workers, as awslambdaric does under AWS_LAMBDA_MAX_CONCURRENCY: each
+# worker notes the SIGTERM in a file named by its pid, after a pause the grace must cover.
+GROUP = """
+import os, signal, sys, time
+from pathlib import Path
+
+def worker():
+    def stop(signum, frame):
+        time.sleep(0.2)
+        Path(sys.argv[1], str(os.getpid())).write_text("SIGTERM")
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    os.write(1, f"{os.getpid()}\\n".encode())  # one write: workers print at once
+    while True:
+        time.sleep(1)
+
+for _ in range(3):
+    if os.fork() == 0:
+        worker()
+time.sleep(30)
+"""
+
+
 class TestShutdown:
     def test_without_an_extension_the_process_is_killed(self, emulator: RuntimeEmulator) -> None:
         assert emulator.shutdown(sleeper()) == (False, False, -9)
+
+    def test_a_process_group_gets_the_sigterm_and_its_grace(
+        self, emulator: RuntimeEmulator, tmp_path: Path
+    ) -> None:
+        register(emulator, [])
+        process = subprocess.Popen(
+            [sys.executable, "-c", GROUP, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            workers = {process.stdout.readline().strip().decode() for _ in range(3)}
+            process.stdout.close()
+            assert emulator.shutdown(process, grace=10) == (True, True, -15)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert {path.name: path.read_text() for path in tmp_path.iterdir()} == dict.fromkeys(
+            workers, "SIGTERM"
+        )
+
+    def test_a_worker_still_running_after_the_grace_is_killed(
+        self, emulator: RuntimeEmulator, tmp_path: Path
+    ) -> None:
+        register(emulator, [])
+        stubborn = GROUP.replace(
+            "signal.signal(signal.SIGTERM, stop)", "signal.signal(signal.SIGTERM, signal.SIG_IGN)"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-c", stubborn, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            workers = [int(process.stdout.readline()) for _ in range(3)]
+            process.stdout.close()
+            # The leader dies of the SIGTERM at once; its workers ignore it and are killed.
+            assert emulator.shutdown(process, grace=0.3) == (True, False, -15)
+            for pid in workers:
+                stat = Path(f"/proc/{pid}/stat")
+                assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def test_a_runtime_that_already_ended(self, emulator: RuntimeEmulator) -> None:
+        process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+        process.wait()
+        assert emulator.shutdown(process) == (False, False, 3)
+
+    def test_a_process_group_without_an_extension_is_killed_whole(
+        self, emulator: RuntimeEmulator, tmp_path: Path
+    ) -> None:
+        process = subprocess.Popen(
+            [sys.executable, "-c", GROUP, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            workers = [int(process.stdout.readline()) for _ in range(3)]
+            process.stdout.close()
+            assert emulator.shutdown(process) == (False, False, -9)
+            for pid in workers:
+                # Killed; maybe a zombie nobody reaps, but no longer running.
+                stat = Path(f"/proc/{pid}/stat")
+                assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert list(tmp_path.iterdir()) == []
 
     def test_a_process_ignoring_sigterm_is_killed_after_the_grace(
         self, emulator: RuntimeEmulator
@@ -601,3 +740,95 @@ class TestShutdown:
         register(emulator, [])
         process = sleeper("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
         assert emulator.shutdown(process, grace=0.2) == (True, False, -9)
+
+
+def wait_for_accept_queue(port: int, count: int, timeout: float = 10.0) -> int:
+    """How many connections wait in the accept queue of the socket listening on ``port``
+    (Linux reports it in /proc/net/tcp), once ``count`` do or ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        queued = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # LISTEN
+                queued = int(fields[4].split(":")[1], 16)
+        if queued >= count or time.monotonic() > deadline:
+            return queued
+        time.sleep(0.01)
+
+
+def package_imports(path: str) -> list[str]:
+    """The imports of lambda_asgi modules in the source file at ``path``, as written."""
+    found = []
+    for node in ast.walk(ast.parse(Path(path).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            name = "." * node.level + (node.module or "")
+            if node.level or name.startswith("lambda_asgi"):
+                found.append(name)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("lambda_asgi")]
+    return found
+
+
+class TestServer:
+    def test_every_worker_of_a_large_environment_connects_at_once(
+        self, emulator: RuntimeEmulator
+    ) -> None:
+        """AWS_LAMBDA_MAX_CONCURRENCY workers (64 and more) all connect for their first
+        ``next`` at once: the listen backlog must take every connection even before the
+        server accepts, rather than drop SYNs for the kernel to retry (a second and more
+        later, past the connect timeout of awslambdaric's client)."""
+        workers = 128
+        server = Server(("127.0.0.1", 0), emulator)  # listening, not yet accepting
+        port = server.server_address[1]
+        sockets = [socket.socket() for _ in range(workers)]
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        try:
+            for client in sockets:
+                client.setblocking(False)
+                client.connect_ex(server.server_address)
+            queued = wait_for_accept_queue(port, workers)
+            assert queued == workers, f"the backlog took {queued} of {workers} connections"
+            ids = {emulator.submit({"n": n}).request_id for n in range(workers)}
+            thread.start()
+            answered = set()
+            for client in sockets:
+                client.setblocking(True)
+                client.settimeout(10)
+                client.sendall(
+                    f"GET {RUNTIME}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                )
+                response = http.client.HTTPResponse(client)
+                response.begin()
+                assert response.status == 200
+                answered.add(response.headers["Lambda-Runtime-Aws-Request-Id"])
+                response.read()
+                response.close()
+            assert answered == ids
+        finally:
+            for client in sockets:
+                client.close()
+            if thread.is_alive():
+                server.shutdown()
+            server.server_close()
+
+    def test_the_http_side_imports_nothing_of_the_core(self) -> None:
+        """One-way: the core imports the HTTP side, which runs alone (loaded outside its
+        package, where a relative import would fail) without a module of lambda_asgi."""
+        script = (
+            "import importlib.util, sys\n"
+            "spec = importlib.util.spec_from_file_location('alone', sys.argv[1])\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            "print(sorted(name for name in sys.modules if name.startswith('lambda_asgi')))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, _http.__file__],
+            capture_output=True,
+            check=True,
+            text=True,
+        )
+        assert done.stdout == "[]\n"
+        # Not even for type checking: no relative import at all, nor of lambda_asgi; while
+        # the core imports the HTTP side.
+        assert package_imports(_http.__file__) == []
+        assert package_imports(_core.__file__) == ["..exceptions", "._http"]

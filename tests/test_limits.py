@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tracemalloc
 from base64 import b64encode
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -160,11 +161,12 @@ DOORS = {
 }
 
 
-def too_large(size: int, limit: int) -> str:
+def too_large(size: int | str, limit: int) -> str:
+    """The 500's body; ``size`` is bytes, or a text such as ``"at least 10"``."""
     return f"Internal Server Error: response too large ({size} bytes, limit {limit})"
 
 
-def log_line(source: str, size: int, limit: int, route: str, hint: str = HINT) -> str:
+def log_line(source: str, size: int | str, limit: int, route: str, hint: str = HINT) -> str:
     return (
         f"the {source} result is {size} bytes, over the front door's limit of {limit} bytes; "
         f"answering 500 instead ({route}, aws_request_id={REQUEST_ID}). {hint}"
@@ -231,6 +233,44 @@ def test_base64_inflation_counts(
         assert caplog.record_tuples == [
             ("lambda_asgi", logging.ERROR, log_line("rest", size, SIX_MB, "GET /prod/file.bin"))
         ]
+
+
+def test_a_large_buffered_body_is_refused_without_serializing_it(
+    make_adapter: AdapterFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payload = bytes(range(256)) * (20 * MB // 256)
+    headers = [(b"content-type", b"application/octet-stream")]
+    handler = make_adapter(RecordingApp(headers=headers, body=payload))
+    size = f"at least {20 * MB + 2}"  # the body alone: its base64 is longer still
+    serialized: list[int] = []
+    real = json.dumps
+
+    def spy(value: Any, **options: Any) -> str:
+        text = real(value, **options)
+        serialized.append(len(text))
+        return text
+
+    monkeypatch.setattr(json, "dumps", spy)
+    result = handler(rest_event(path="/file.bin"), FakeContext())
+    assert result == rest_error(too_large(size, SIX_MB))
+    assert caplog.record_tuples == [
+        ("lambda_asgi", logging.ERROR, log_line("rest", size, SIX_MB, "GET /prod/file.bin"))
+    ]
+    assert serialized == []
+
+
+def test_a_body_the_source_drops_does_not_count(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Lambda@Edge drops the body of a 204: the result fits however large the body was.
+    handler = make_adapter(RecordingApp(status=204, body=b"x" * (2 * MB)), lifespan="off")
+    result = handler(edge_event(), FakeContext())
+    assert result == {"status": "204", "statusDescription": "No Content", "headers": {}}
+    assert [message for _, _, message in caplog.record_tuples] == [
+        "dropping the 2097152-byte body of a 204 response: CloudFront rejects it"
+    ]
 
 
 # Each unit: a quote (2 bytes of JSON), a control character (6: \u0001), an "é" (6 with
@@ -370,14 +410,8 @@ def test_hint_when_compression_is_on(
 ) -> None:
     handler = make_adapter(sized_app, lifespan="off", compression=True)
     result = handler(alb_event(path=f"/size/{MB}"), FakeContext())  # no Accept-Encoding
-    sent = {
-        "statusCode": 200,
-        "statusDescription": "200 OK",
-        "headers": {"content-type": "text/plain"},
-        "body": "x" * MB,
-        "isBase64Encoded": False,
-    }
-    size = len(json.dumps(sent))
+    # The body alone, a megabyte of text and its quotes, is over the limit.
+    size = f"at least {MB + 2}"
     assert result == alb_error(too_large(size, MB))
     assert caplog.record_tuples == [
         (
@@ -509,7 +543,7 @@ class TestOversize:
         result = {"statusCode": 200, "body": "x" * 1000}
         size = len(json.dumps(result))
         assert guards.oversize(result, [], size) is None
-        assert guards.oversize(result, [], size - 1) == size
+        assert guards.oversize(result, [], size - 1) == (size, True)
         assert measured == [result, result]
 
     def test_result_without_body(self, measured: list[Any]) -> None:
@@ -517,7 +551,7 @@ class TestOversize:
         assert guards.oversize(result, [(b"X-A", b"1")], 1000) is None
         assert measured == []
         size = len(json.dumps(result))
-        assert guards.oversize(result, [(b"X-A", b"1")], size - 1) == size
+        assert guards.oversize(result, [(b"X-A", b"1")], size - 1) == (size, True)
 
     @pytest.mark.parametrize("flag", [{"isBase64Encoded": True}, {"bodyEncoding": "base64"}])
     def test_base64_body_counts_its_length(self, measured: list[Any], flag: dict[str, Any]) -> None:
@@ -525,7 +559,7 @@ class TestOversize:
         assert guards.oversize(result, [], MB + 1024) is None
         assert measured == []
         size = len(json.dumps(result))
-        assert guards.oversize(result, [], size - 1) == size
+        assert guards.oversize(result, [], size - 1) == (size, True)
 
     @pytest.mark.parametrize(
         "result",
@@ -542,14 +576,14 @@ class TestOversize:
     def test_results_of_other_shapes_are_measured(self, measured: list[Any], result: Any) -> None:
         size = len(json.dumps(result))
         assert guards.oversize(result, [], size) is None
-        assert guards.oversize(result, [], size - 1) == size
+        assert guards.oversize(result, [], size - 1) == (size, True)
         assert len(measured) == 2
 
     def test_result_of_unknown_origin_is_measured(self, measured: list[Any]) -> None:
         result = {"statusCode": 200, "body": "ok", "extra": "e" * 100}
         assert guards.oversize(result, None, SIX_MB) is None
         assert measured == [result]
-        assert guards.oversize(result, None, 50) == len(json.dumps(result))
+        assert guards.oversize(result, None, 50) == (len(json.dumps(result)), True)
 
     @pytest.mark.parametrize(
         ("utf8_runtime", "size"), [(False, 10 + 12_000 + 2), (True, 10 + 4000 + 2)]
@@ -561,14 +595,68 @@ class TestOversize:
             monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.12")
         result = {"body": "😀" * 1000}  # '{"body": "' is 10 bytes
         assert guards.oversize(result, [], size) is None
-        assert guards.oversize(result, [], size - 1) == size
+        assert guards.oversize(result, [], size - 1) == (size, True)
+
+    @pytest.fixture
+    def dumped(self, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+        """What json.dumps is asked to serialize, from here on."""
+        calls: list[Any] = []
+        real = json.dumps
+
+        def spy(value: Any, **options: Any) -> str:
+            calls.append(value)
+            return real(value, **options)
+
+        monkeypatch.setattr(json, "dumps", spy)
+        monkeypatch.delenv("AWS_EXECUTION_ENV", raising=False)
+        return calls
+
+    @pytest.mark.parametrize("headers", [HEADERS, None], ids=["built-in", "custom"])
+    def test_a_text_body_over_the_limit_is_refused_unserialized(
+        self, dumped: list[Any], headers: list[tuple[bytes, bytes]] | None
+    ) -> None:
+        body = "x" * (20 * MB)
+        result = {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": body}
+        tracemalloc.start()
+        try:
+            answer = guards.oversize(result, headers, SIX_MB, len(body) if headers else None)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert answer == (20 * MB + 2, False)
+        assert str(answer) == f"at least {20 * MB + 2} bytes"
+        assert dumped == []
+        assert peak < MB
+
+    def test_a_utf8_body_counts_at_least_its_bytes(self, dumped: list[Any]) -> None:
+        # 3 MiB characters, 6 MiB of UTF-8: JSON has at least the bytes, in either encoding.
+        body = "é" * (3 * MB)
+        result = {"statusCode": 200, "body": body}
+        answer = guards.oversize(result, [], SIX_MB - 1, 6 * MB)
+        assert answer == (6 * MB + 2, False)
+        assert dumped == []
+
+    def test_a_base64_body_over_the_limit_is_counted_exactly(self, dumped: list[Any]) -> None:
+        body = "QUJD" * (5 * MB)  # 20 MiB of base64
+        result = {"statusCode": 200, "headers": {}, "body": body, "isBase64Encoded": True}
+        size = len(json.dumps(result))
+        dumped.clear()
+        tracemalloc.start()
+        try:
+            answer = guards.oversize(result, [], SIX_MB, 15 * MB)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert answer == (size, True)
+        assert dumped == [{**result, "body": ""}]
+        assert peak < MB
 
     def test_unencodable_values_count_as_text(self, measured: list[Any]) -> None:
         # The runtime writes a Decimal as its digits; a guard must not crash on one.
         result = {"price": Decimal("12.50"), "items": [Decimal("1")] * 100}
         size = len(json.dumps({"price": "12.50", "items": ["1"] * 100}))
         assert guards.oversize(result, None, size) is None
-        assert guards.oversize(result, None, 10) == size
+        assert guards.oversize(result, None, 10) == (size, True)
 
 
 HEADER_NAME = st.text(
@@ -621,7 +709,11 @@ def test_bound_never_lets_an_oversized_result_through(
         text = json.dumps(result, ensure_ascii=not utf8_runtime)
         size = len(text.encode("utf-8", "surrogatepass"))
         assert guards.oversize(result, headers, size) is None
-        assert guards.oversize(result, headers, size - 1) == size
+        assert guards.oversize(result, headers, size - 1) == (size, True)
+        # Far below the size, a shortcut may answer "at least": never more than the truth.
+        answer = guards.oversize(result, headers, size // 3)
+        assert answer is not None
+        assert answer.size == size if answer.exact else size // 3 < answer.size <= size
     finally:
         if saved is None:
             del os.environ["AWS_EXECUTION_ENV"]

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,8 +59,11 @@ def start_runtime(
     env: dict[str, str] | None = None,
     handler: str = HANDLER,
     command: list[str] | None = None,
+    session: bool = False,
     **emulator_options: Any,
 ) -> Iterator[Runtime]:
+    """``session``: start the runtime in a process group of its own, which the emulator
+    signals whole at shutdown, as Lambda signals a runtime's."""
     with RuntimeEmulator(**emulator_options) as emulator:
         environ = {**os.environ, **emulator.environ(handler, task_root=str(ROOT)), **(env or {})}
         if command is None and official:
@@ -69,7 +73,12 @@ def start_runtime(
         log = tmp_path / f"runtime-{len(list(tmp_path.glob('runtime-*')))}.log"
         with log.open("wb") as stderr:
             process = subprocess.Popen(
-                command, env=environ, cwd=ROOT, stdout=stderr, stderr=subprocess.STDOUT
+                command,
+                env=environ,
+                cwd=ROOT,
+                stdout=stderr,
+                stderr=subprocess.STDOUT,
+                start_new_session=session,
             )
         try:
             yield Runtime(emulator, process, log)
@@ -336,6 +345,34 @@ class TestLifecycle:
             outcome = runtime.emulator.shutdown(runtime.process, grace=10)
         assert outcome.sigterm and outcome.graceful
         assert marker.read_text() == "lifespan shutdown ran"
+
+    def test_every_awslambdaric_worker_runs_its_lifespan_shutdown(self, tmp_path: Path) -> None:
+        """Lambda Managed Instances: awslambdaric forks AWS_LAMBDA_MAX_CONCURRENCY workers,
+        each importing the app and building its Adapter. One registers the extension; the
+        others' 403 is expected, so no warning; and the SIGTERM that Lambda sends the runtime's
+        process group reaches every worker, which runs its own lifespan shutdown."""
+        workers = 4
+        markers = tmp_path / "shutdown"
+        markers.mkdir()
+        env = {
+            "AWS_LAMBDA_MAX_CONCURRENCY": str(workers),
+            "RUNTIME_APP_SHUTDOWN_FILE": str(markers / "{pid}"),
+        }
+        with start_runtime(tmp_path, official=True, env=env, session=True) as runtime:
+            emulator = runtime.emulator
+            results = [runtime.invoke(request(http_api_event)) for _ in range(workers)]
+            assert [result.status for result in results] == ["success"] * workers
+            deadline = time.monotonic() + 60
+            while emulator.calls.count("GET /runtime/invocation/next") < 2 * workers:
+                assert time.monotonic() < deadline, emulator.calls
+                time.sleep(0.05)
+            assert emulator.calls.count("POST /extension/register") == workers
+            assert [e["name"] for e in emulator.extensions] == ["lambda-asgi"]
+            outcome = runtime.emulator.shutdown(runtime.process, grace=10)
+        assert outcome.sigterm and outcome.graceful
+        shutdowns = {path.name: path.read_text() for path in markers.iterdir()}
+        assert list(shutdowns.values()) == ["lifespan shutdown ran"] * workers
+        assert "WARNING" not in runtime.logs()
 
     def test_concurrent_invocations_each_have_their_own_context(self, tmp_path: Path) -> None:
         env = {"AWS_LAMBDA_MAX_CONCURRENCY": "3"}

@@ -5,6 +5,7 @@ the runtime gives when Lambda refuses them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 import threading
@@ -190,6 +191,8 @@ class TestContext:
 @pytest.fixture
 def fresh_extension(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(extension, "_identifier", None)
+    monkeypatch.setattr(extension, "_shared", False)
+    monkeypatch.delenv("AWS_LAMBDA_MAX_CONCURRENCY", raising=False)
     monkeypatch.delenv("LAMBDA_ASGI_GRACEFUL_SHUTDOWN", raising=False)
     yield
 
@@ -219,6 +222,37 @@ class TestExtension:
             connection.close()
             assert extension.ensure_registered(emulator.address) is None
         assert "extension register answered 403" in caplog.text
+
+    def test_a_worker_after_the_first_is_refused_quietly_and_still_watches(
+        self, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Lambda Managed Instances: another worker process registered the extension first.
+        monkeypatch.setenv("AWS_LAMBDA_MAX_CONCURRENCY", "4")
+        monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.11")  # a blocking runtime
+        watched: list[bool] = []
+        monkeypatch.setattr(extension, "_watch_sigterm", lambda: watched.append(True))
+        caplog.set_level(logging.DEBUG, "lambda_asgi.runtime")
+        with RuntimeEmulator() as emulator:
+            connection = Connection(emulator.address)
+            headers = {"Lambda-Extension-Name": extension.NAME}
+            status, _, _ = run(connection.request("POST", extension.REGISTER, headers, b"{}"))
+            connection.close()
+            assert status == 200
+            assert extension.ensure_registered(emulator.address) is None
+            assert extension.ensure_registered(emulator.address) is None  # asked once only
+            assert emulator.calls.count("POST /extension/register") == 2
+        assert watched == [True]  # SIGTERM reaches every worker: its shutdown must run
+        ours = [r for r in caplog.records if r.name == "lambda_asgi.runtime"]
+        assert [(r.levelno, r.getMessage()) for r in ours] == [
+            (
+                logging.DEBUG,
+                "another runtime worker of this execution environment registered the "
+                'lambda-asgi extension (register answered 403: b\'{"errorMessage": '
+                '"Extension with this name already registered", "errorType": '
+                '"Extension.InvalidExtensionState"}\'); Lambda sends SIGTERM to every worker '
+                "all the same",
+            )
+        ]
 
     def test_an_unreachable_api_is_logged(self, caplog: pytest.LogCaptureFixture) -> None:
         with RuntimeEmulator() as emulator:

@@ -7,6 +7,14 @@ event) and must then wait in ``GET /2020-01-01/extension/event/next`` for init t
 a daemon thread does that, on a small event loop of its own, for the life of the process.
 Used by the Adapter on the managed runtime (``graceful_shutdown=True``, when the app has a
 lifespan) and by the custom runtime; registered at most once per process.
+
+Lambda Managed Instances run the managed Python runtime as several worker processes in one
+execution environment (``AWS_LAMBDA_MAX_CONCURRENCY`` of them, forked by awslambdaric before
+it imports the handler), each with its own Adapter. An extension name registers once per
+environment: the first worker's registration succeeds and the others are answered 403 (name
+taken, or registration closed once a worker asked for its first invocation). That is the
+expected case, logged at DEBUG: with one extension registered, Lambda sends SIGTERM to the
+runtime's whole process group, so every worker gets it and runs its own lifespan shutdown.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ REGISTER_TIMEOUT = 2.0
 _OFF = ("off", "0", "false")
 _lock = threading.Lock()
 _identifier: str | None = None
+# Another worker process of this execution environment holds the registration.
+_shared = False
 
 
 # awslambdaric waits for the next event in a thread (leaving the main thread free to run
@@ -49,15 +59,15 @@ def ensure_registered(address: str | None = None, *, native: bool = False) -> st
     the managed runtime, where a Python SIGTERM handler may never get to run (see
     ``_watch_sigterm``), a watcher thread runs the lifespan shutdown instead.
     """
-    global _identifier
+    global _identifier, _shared
     address = address or os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address or os.environ.get("LAMBDA_ASGI_GRACEFUL_SHUTDOWN", "").lower() in _OFF:
         return None
     with _lock:
-        if _identifier is None:
-            _identifier = _register(address)
+        if _identifier is None and not _shared:
+            _identifier, _shared = _register(address)
             blocking = os.environ.get("AWS_EXECUTION_ENV") not in _THREAD_POLLING
-            if _identifier is not None and not native and blocking:
+            if (_identifier is not None or _shared) and not native and blocking:
                 _watch_sigterm()
         return _identifier
 
@@ -99,9 +109,11 @@ def _watch_sigterm() -> None:
     threading.Thread(target=watch, name=f"{NAME}-sigterm", daemon=True).start()
 
 
-def _register(address: str) -> str | None:
+def _register(address: str) -> tuple[str | None, bool]:
+    """The identifier Lambda gave the extension (None if it refused), and whether another
+    worker process of this execution environment registered it instead."""
     registered = threading.Event()
-    outcome: list[str | BaseException] = []
+    outcome: list[tuple[int, bytes] | str | BaseException] = []
 
     async def run() -> None:
         connection = Connection(address)
@@ -109,12 +121,15 @@ def _register(address: str) -> str | None:
             status, headers, body = await connection.request(
                 "POST", REGISTER, {"Lambda-Extension-Name": NAME}, b'{"events": []}'
             )
-            if status != 200 or "lambda-extension-identifier" not in headers:
-                raise RuntimeAPIError(f"extension register answered {status}: {body[:200]!r}")
-            identifier = headers["lambda-extension-identifier"]
         except Exception as exc:
             connection.close()
             outcome.append(exc)
+            registered.set()
+            return
+        identifier = headers.get("lambda-extension-identifier")
+        if status != 200 or identifier is None:
+            connection.close()
+            outcome.append((status, body))
             registered.set()
             return
         outcome.append(identifier)
@@ -128,14 +143,25 @@ def _register(address: str) -> str | None:
     thread.start()
     registered.wait(REGISTER_TIMEOUT)
     result = outcome[0] if outcome else RuntimeAPIError("no answer to extension register")
-    if isinstance(result, BaseException):
-        logger.warning(
-            "could not register the lambda-asgi extension, so Lambda will not send SIGTERM "
-            "and the lifespan shutdown will not run: %s",
-            result,
-        )
-        return None
-    return result
+    if isinstance(result, str):
+        return result, False
+    if isinstance(result, tuple):
+        status, body = result
+        if status == 403 and os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"):
+            logger.debug(
+                "another runtime worker of this execution environment registered the "
+                "lambda-asgi extension (register answered 403: %.200r); Lambda sends SIGTERM "
+                "to every worker all the same",
+                body,
+            )
+            return None, True
+        result = RuntimeAPIError(f"extension register answered {status}: {body[:200]!r}")
+    logger.warning(
+        "could not register the lambda-asgi extension, so Lambda will not send SIGTERM "
+        "and the lifespan shutdown will not run: %s",
+        result,
+    )
+    return None, False
 
 
 async def _park(connection: Connection, identifier: str) -> None:

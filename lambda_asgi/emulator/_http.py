@@ -1,5 +1,9 @@
 """The HTTP side of the Runtime API emulator: routing, reading buffered and chunked bodies
-(with trailers), and the answers Lambda gives. State lives in :mod:`lambda_asgi.emulator`.
+(with trailers), and the answers Lambda gives.
+
+It knows the emulator only through :class:`Backend`, the operations a request can ask of the
+state, and imports nothing from the rest of the package: the core imports this module, never
+the other way round.
 """
 
 from __future__ import annotations
@@ -10,14 +14,10 @@ import http.client
 import json
 import logging
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from .emulator import Invocation, RuntimeEmulator
+from typing import Any, NamedTuple, Protocol
 
 logger = logging.getLogger("lambda_asgi.emulator")
 
@@ -40,20 +40,87 @@ class BodyError(Exception):
     """A request body that breaks HTTP framing (internal to the emulator)."""
 
 
+class Delivery(NamedTuple):
+    """An invocation as ``invocation/next`` hands it out: the event and the headers."""
+
+    payload: bytes
+    headers: dict[str, str]
+
+
+class Refusal(NamedTuple):
+    """A request the emulator answers with an error document (a 4xx, as Lambda would)."""
+
+    status: int
+    message: str
+    error_type: str
+
+
+class Backend(Protocol):
+    """What the HTTP side asks of the emulator's state; every method is thread-safe."""
+
+    max_response_bytes: int
+    max_stream_bytes: int
+
+    def record_call(self, call: str) -> None:
+        """Note a request (``"GET /runtime/invocation/next"``) as it arrives."""
+
+    def next_invocation(self) -> Delivery | None:
+        """Block until an invocation can be handed out; ``None`` once the emulator closed."""
+
+    def is_delivered(self, request_id: str) -> bool:
+        """Whether ``request_id`` was handed out and still waits for its answer."""
+
+    def complete(self, request_id: str, status: str, **fields: Any) -> None:
+        """Record an invocation's outcome (``"success"`` or ``"error"``) and its fields."""
+
+    def stream_started(self, request_id: str, content_type: str | None) -> None:
+        """A streamed response began."""
+
+    def stream_chunk(self, request_id: str, data: bytes) -> None:
+        """One chunk of a streamed response arrived (within ``max_stream_bytes``)."""
+
+    def stream_ended(
+        self, request_id: str, size: int, error_type: str | None, error_body: str | None
+    ) -> dict[str, Any] | None:
+        """A streamed response ended after ``size`` bytes, with these error trailers; the
+        error document to answer with (413) when it went over the limit, else ``None``."""
+
+    def init_failed(self, document: dict[str, Any]) -> None:
+        """The runtime reported a failed init."""
+
+    def restore_failed(self, document: dict[str, Any]) -> None:
+        """The runtime reported a failed SnapStart restore."""
+
+    def register_extension(self, name: str, events: list[str]) -> str | Refusal:
+        """Register an extension: its identifier, or why Lambda would refuse it."""
+
+    def extension_metadata(self) -> dict[str, Any]:
+        """The body of a successful ``register`` answer (function name, version, handler)."""
+
+    def next_extension_event(self, identifier: str) -> dict[str, Any] | None:
+        """Block until the extension's next event; ``None`` for an unknown identifier,
+        ``{}`` once the emulator closed."""
+
+
 class Server(ThreadingHTTPServer):
     """One thread per connection, so any number of ``next`` calls can wait at once."""
 
     daemon_threads = True
+    # Every runtime worker of a Lambda Managed Instances environment (up to
+    # AWS_LAMBDA_MAX_CONCURRENCY, 64 and more) connects at once: socketserver's backlog of 5
+    # would leave the rest unanswered until the kernel retries their SYN, and clients with a
+    # short connect timeout (awslambdaric's) give up first. The kernel caps it at somaxconn.
+    request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], emulator: RuntimeEmulator) -> None:
-        self.emulator = emulator
+    def __init__(self, address: tuple[str, int], backend: Backend) -> None:
+        self.backend = backend
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("emulator: connection from %s failed", client_address, exc_info=True)
 
 
-def _document(message: str, error_type: str) -> dict[str, Any]:
+def error_document(message: str, error_type: str) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": error_type}
 
 
@@ -81,7 +148,7 @@ def parse_error_body(encoded: str | None, error_type: str | None) -> dict[str, A
         document = None
     if isinstance(document, dict):
         return document
-    return _document(encoded or "", error_type or "Runtime.Unknown")
+    return error_document(encoded or "", error_type or "Runtime.Unknown")
 
 
 def split_prelude(body: bytes) -> tuple[dict[str, Any] | None, bytes]:
@@ -118,13 +185,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._route("POST")
 
     def _route(self, method: str) -> None:
-        emulator = self.server.emulator
+        backend = self.server.backend
         path = self.path.split("?", 1)[0]
         call = f"{method} /{path.split('/', 2)[2]}" if path.count("/") > 1 else f"{method} {path}"
-        with emulator._cond:
-            emulator.calls.append(call)
-            if emulator._call_waiters:
-                emulator._cond.notify_all()
+        backend.record_call(call)
         route = (method, path)
         if route == ("GET", _RUNTIME + "invocation/next"):
             self._next()
@@ -137,19 +201,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._unknown()
         elif route == ("POST", _RUNTIME + "init/error"):
-            document = self._error_document()
-            with emulator._cond:
-                emulator.init_error = document
-                for invocation in list(emulator._active.values()):
-                    emulator._finish(invocation, "error", error=document)
-                emulator._cond.notify_all()
+            backend.init_failed(self._error_document())
             self._reply(202, _ACCEPTED)
         elif route == ("GET", _RUNTIME + "restore/next"):
             self._reply(200, b"")
         elif route == ("POST", _RUNTIME + "restore/error"):
-            document = self._error_document()
-            with emulator._cond:
-                emulator.restore_error = document
+            backend.restore_failed(self._error_document())
             self._reply(202, _ACCEPTED)
         elif route == ("POST", _EXTENSION + "register"):
             self._register()
@@ -160,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _unknown(self) -> None:
         self._drain()
-        self._reply(404, _document(f"unknown path {self.command} {self.path}", "InvalidPath"))
+        self._reply(404, error_document(f"unknown path {self.command} {self.path}", "InvalidPath"))
 
     def _reply(
         self, status: int, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
@@ -211,135 +268,96 @@ class _Handler(BaseHTTPRequestHandler):
             document = None
         if isinstance(document, dict):
             return document
-        return _document(body.decode("utf-8", "replace"), error_type or "Runtime.Unknown")
+        return error_document(body.decode("utf-8", "replace"), error_type or "Runtime.Unknown")
 
     def _next(self) -> None:
-        invocation = self.server.emulator._next_invocation()
-        if invocation is None:  # the emulator closed
+        delivery = self.server.backend.next_invocation()
+        if delivery is None:  # the emulator closed
             self.close_connection = True
             return
-        self._reply(200, invocation.payload, invocation.headers)
+        self._reply(200, delivery.payload, delivery.headers)
 
-    def _delivered(self, request_id: str) -> Invocation | None:
-        emulator = self.server.emulator
-        with emulator._cond:
-            invocation = emulator._active.get(request_id)
-        if invocation is None or invocation.outcome.delivered_at is None:
-            self._drain()
-            self._reply(400, _document(f"invalid request id {request_id}", "InvalidRequestID"))
-            return None
-        return invocation
+    def _delivered(self, request_id: str) -> bool:
+        if self.server.backend.is_delivered(request_id):
+            return True
+        self._drain()
+        self._reply(400, error_document(f"invalid request id {request_id}", "InvalidRequestID"))
+        return False
 
     def _error(self, request_id: str) -> None:
-        invocation = self._delivered(request_id)
-        if invocation is None:
+        if not self._delivered(request_id):
             return
         document = self._error_document()
-        emulator = self.server.emulator
-        with emulator._cond:
-            emulator._finish(
-                invocation,
-                "error",
-                error=document,
-                error_type=self.headers.get("Lambda-Runtime-Function-Error-Type"),
-            )
+        self.server.backend.complete(
+            request_id,
+            "error",
+            error=document,
+            error_type=self.headers.get("Lambda-Runtime-Function-Error-Type"),
+        )
         self._reply(202, _ACCEPTED)
 
     def _response(self, request_id: str) -> None:
-        invocation = self._delivered(request_id)
-        if invocation is None:
+        if not self._delivered(request_id):
             return
-        emulator = self.server.emulator
+        backend = self.server.backend
         mode = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower()
         if mode == "streaming" and self._chunked():
-            self._stream(invocation)
+            self._stream(request_id)
             return
+        limit = backend.max_response_bytes
         try:
-            body, size = self._read(emulator.max_response_bytes)
+            body, size = self._read(limit)
         except (BodyError, OSError) as exc:
-            self._broken(invocation, exc)
+            self._broken(request_id, exc)
             return
-        with emulator._cond:
-            if size > emulator.max_response_bytes:
-                limit = emulator.max_response_bytes
-                emulator._finish(
-                    invocation,
-                    "error",
-                    error=_document(
-                        "Response payload size exceeded maximum allowed payload size "
-                        f"({limit} bytes).",
-                        "Function.ResponseSizeTooLarge",
-                    ),
-                )
-                answer = _document(
-                    f"Exceeded maximum allowed payload size ({limit} bytes).",
-                    "RequestEntityTooLarge",
-                )
-                status = 413
-            else:
-                emulator._finish(
-                    invocation,
-                    "success",
-                    payload=body,
-                    content_type=self.headers.get("Content-Type"),
-                )
-                answer, status = _ACCEPTED, 202
-        self._reply(status, answer)
-
-    def _broken(self, invocation: Invocation, exc: Exception) -> None:
-        emulator = self.server.emulator
-        with emulator._cond:
-            emulator._finish(
-                invocation,
+        if size > limit:
+            backend.complete(
+                request_id,
                 "error",
-                error=_document(f"the runtime's response broke off: {exc}", "Runtime.ExitError"),
+                error=error_document(
+                    f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
+                    "Function.ResponseSizeTooLarge",
+                ),
             )
+            answer = error_document(
+                f"Exceeded maximum allowed payload size ({limit} bytes).", "RequestEntityTooLarge"
+            )
+            self._reply(413, answer)
+            return
+        content_type = self.headers.get("Content-Type")
+        backend.complete(request_id, "success", payload=body, content_type=content_type)
+        self._reply(202, _ACCEPTED)
+
+    def _broken(self, request_id: str, exc: Exception) -> None:
+        document = error_document(f"the runtime's response broke off: {exc}", "Runtime.ExitError")
+        self.server.backend.complete(request_id, "error", error=document)
         self.close_connection = True
 
-    def _stream(self, invocation: Invocation) -> None:
-        emulator = self.server.emulator
-        outcome = invocation.outcome
-        outcome.streamed = True
-        outcome.content_type = self.headers.get("Content-Type")
+    def _stream(self, request_id: str) -> None:
+        backend = self.server.backend
+        backend.stream_started(request_id, self.headers.get("Content-Type"))
         size = 0
         try:
             for data in iter_chunked(self.rfile):
                 size += len(data)
-                if size <= emulator.max_stream_bytes:
-                    with emulator._cond:
-                        outcome.chunks.append(Chunk(time.monotonic(), data))
-                        emulator._cond.notify_all()
+                if size <= backend.max_stream_bytes:
+                    backend.stream_chunk(request_id, data)
             trailers = http.client.parse_headers(self.rfile)
         except (BodyError, OSError) as exc:
-            self._broken(invocation, exc)
+            self._broken(request_id, exc)
             return
-        body = b"".join(chunk.data for chunk in outcome.chunks)
-        prelude = None
-        if outcome.content_type == STREAM_CONTENT_TYPE:
-            prelude, body = split_prelude(body)
-        error_type = trailers.get("Lambda-Runtime-Function-Error-Type")
-        fields: dict[str, Any] = {"payload": body, "prelude": prelude}
-        status, answer = "success", _ACCEPTED
-        if size > emulator.max_stream_bytes:
-            status = "error"
-            fields["error"] = _document(
-                f"Response payload size exceeded maximum allowed payload size "
-                f"({emulator.max_stream_bytes} bytes).",
-                "Function.ResponseSizeTooLarge",
-            )
-            answer = fields["error"]
-        elif error_type:
-            status = "error"
-            fields["error"] = parse_error_body(
-                trailers.get("Lambda-Runtime-Function-Error-Body"), error_type
-            )
-            fields["error_type"] = error_type
-        with emulator._cond:
-            emulator._finish(invocation, status, **fields)
-        self._reply(413 if answer is not _ACCEPTED else 202, answer)
+        refusal = backend.stream_ended(
+            request_id,
+            size,
+            trailers.get("Lambda-Runtime-Function-Error-Type"),
+            trailers.get("Lambda-Runtime-Function-Error-Body"),
+        )
+        if refusal is None:
+            self._reply(202, _ACCEPTED)
+        else:
+            self._reply(413, refusal)
 
     def _register(self) -> None:
-        emulator = self.server.emulator
         name = self.headers.get("Lambda-Extension-Name")
         try:
             body, _ = self._read()
@@ -347,37 +365,27 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, AttributeError):
             events = None
         if not name:
-            self._reply(400, _document("missing Lambda-Extension-Name", "InvalidExtensionName"))
+            self._reply(
+                400, error_document("missing Lambda-Extension-Name", "InvalidExtensionName")
+            )
             return
         if not isinstance(events, list) or not set(events) <= {"INVOKE", "SHUTDOWN"}:
-            self._reply(400, _document(f"bad events {events!r}", "InvalidEventType"))
+            self._reply(400, error_document(f"bad events {events!r}", "InvalidEventType"))
             return
-        with emulator._cond:
-            if "GET /runtime/invocation/next" in emulator.calls:
-                answer = _document("extensions register during init only", "InvalidState")
-                self._reply(403, answer)
-                return
-            identifier = str(uuid.uuid4())
-            emulator.extensions.append(
-                {"name": name, "id": identifier, "events": events, "inbox": []}
-            )
-            emulator._work.notify_all()
-        self._reply(
-            200,
-            {
-                "functionName": emulator.function_name,
-                "functionVersion": "$LATEST",
-                "handler": emulator.handler,
-            },
-            {"Lambda-Extension-Identifier": identifier},
-        )
+        backend = self.server.backend
+        outcome = backend.register_extension(name, events)
+        if isinstance(outcome, Refusal):
+            self._reply(outcome.status, error_document(outcome.message, outcome.error_type))
+            return
+        headers = {"Lambda-Extension-Identifier": outcome}
+        self._reply(200, backend.extension_metadata(), headers)
 
     def _extension_next(self) -> None:
         identifier = self.headers.get("Lambda-Extension-Identifier", "")
-        event = self.server.emulator._next_extension_event(identifier)
+        event = self.server.backend.next_extension_event(identifier)
         if event is None:
             message = f"unknown extension identifier {identifier!r}"
-            self._reply(403, _document(message, "UnknownExtensionIdentifier"))
+            self._reply(403, error_document(message, "UnknownExtensionIdentifier"))
         elif not event:  # the emulator closed
             self.close_connection = True
         else:

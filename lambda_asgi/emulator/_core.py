@@ -1,64 +1,35 @@
-"""A local AWS Lambda Runtime API, for testing runtimes and handlers without AWS.
-
-AWS's own Runtime Interface Emulator is a Go binary that PyPI does not carry and that cannot
-stream; this one is standard library only, runs in a thread of the test process, and speaks
-the parts of the Runtime and Extensions APIs a Python runtime uses::
-
-    from lambda_asgi.emulator import RuntimeEmulator
-
-    with RuntimeEmulator() as emulator:            # listens on 127.0.0.1, a free port
-        env = {**os.environ, **emulator.environ("app.handler")}
-        runtime = subprocess.Popen([sys.executable, "-m", "lambda_asgi.runtime"], env=env)
-        result = emulator.invoke(event, timeout=10.0)  # queue one event, wait for the answer
-        result.status       # "success" | "error"
-        result.payload      # the buffered response bytes, or the streamed body (after the prelude)
-        result.json()       # the payload (or the error document) parsed
-        result.error        # {"errorMessage", "errorType", "stackTrace"} from /error or trailers
-        result.streamed, result.prelude, result.chunks  # streaming: prelude dict, timed chunks
-        emulator.shutdown(runtime)  # SIGTERM first if an extension registered, as Lambda does
-
-``emulator.address`` is the value for ``AWS_LAMBDA_RUNTIME_API``. ``submit(event)`` queues an
-invocation without waiting; its ``wait_for_chunks(n)`` returns as soon as ``n`` streamed
-chunks arrived, so a test can react to the first server-sent event while the app still runs.
-``init_error`` holds the document posted to ``/runtime/init/error`` (see
-``wait_for_init_error``); ``extensions`` lists the registered extensions; ``calls`` records
-every request as ``"GET /runtime/invocation/next"`` and so on, in arrival order.
-
-Served: ``invocation/next`` (any number of concurrent callers), ``invocation/{id}/response``
-buffered (``max_response_bytes``, 6 MiB, answered 413 beyond) and streaming (chunked, with the
-error trailers, ``max_stream_bytes``, 200 MiB), ``invocation/{id}/error``, ``init/error``,
-``restore/next`` and ``restore/error``, and the Extensions API's ``register`` and
-``event/next``. As on Lambda, invocations are handed out only once every registered
-extension waits in ``event/next``.
+"""The emulator's state: queued and active invocations, registered extensions, and what the
+test sees of them. :class:`RuntimeEmulator` is the :class:`~._http.Backend` the HTTP side serves.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from ._emulator_http import PRELUDE_DELIMITER, STREAM_CONTENT_TYPE, Chunk, Server
-from .exceptions import LambdaAsgiError
-
-__all__ = [
-    "PRELUDE_DELIMITER",
-    "STREAM_CONTENT_TYPE",
-    "Chunk",
-    "EmulatorError",
-    "Invocation",
-    "Result",
-    "RuntimeEmulator",
-    "ShutdownResult",
-]
+from ..exceptions import LambdaAsgiError
+from ._http import (
+    STREAM_CONTENT_TYPE,
+    Chunk,
+    Delivery,
+    Refusal,
+    Server,
+    error_document,
+    parse_error_body,
+    split_prelude,
+)
 
 _ACCOUNT = "123456789012"
-_POLL = 0.05  # seconds between checks for a closed emulator while a request blocks
+_KILL_WAIT = 10.0  # seconds to wait for SIGKILLed workers to be gone
+_POLL = 0.05  # seconds between checks: a closed emulator, a process group gone
 
 
 class EmulatorError(LambdaAsgiError):
@@ -116,8 +87,8 @@ class Invocation:
 
 
 class ShutdownResult(NamedTuple):
-    """How the runtime process ended: was it sent SIGTERM, did it exit within the grace
-    period, and its return code."""
+    """How the runtime process ended: was it sent SIGTERM, did it (and, signalled as a
+    group, every process of its group) exit within the grace period, and its return code."""
 
     sigterm: bool
     graceful: bool
@@ -167,6 +138,7 @@ class RuntimeEmulator:
         self._queue: list[Invocation] = []
         self._active: dict[str, Invocation] = {}
         self._waiting_extensions: set[str] = set()
+        self._initialized = False  # the runtime asked for its first invocation
         self._shutting_down = False
         self._closed = False
         self.handler = ""
@@ -267,19 +239,32 @@ class RuntimeEmulator:
 
     def shutdown(self, process: _Process, grace: float = 0.5) -> ShutdownResult:
         """End the runtime process as Lambda does: when an extension registered, send SIGTERM
-        and SHUTDOWN events and allow ``grace`` seconds; then SIGKILL."""
+        and SHUTDOWN events and allow ``grace`` seconds; then SIGKILL.
+
+        A process that leads its own process group (started with ``start_new_session=True``)
+        is signalled as a group, as Lambda signals the runtime's: every worker process
+        awslambdaric forks gets the SIGTERM, and the grace period lasts until they all exit.
+        """
         with self._cond:
             self._shutting_down = True
             sigterm = bool(self.extensions)
             self._events.notify_all()
+        group = _own_group(process.pid)
+        deadline = time.monotonic() + grace
         if sigterm:
-            process.send_signal(signal.SIGTERM)
+            _signal(process.pid, group, signal.SIGTERM)
             try:
-                return ShutdownResult(True, True, process.wait(grace))
+                returncode = process.wait(grace)
             except Exception:  # subprocess.TimeoutExpired, without importing subprocess
                 pass
-        process.kill()
-        return ShutdownResult(sigterm, False, process.wait())
+            else:
+                if group is None or _wait_for_group(group, deadline):
+                    return ShutdownResult(True, True, returncode)
+        _signal(process.pid, group, signal.SIGKILL)
+        returncode = process.wait()
+        if group is not None:  # SIGKILL cannot be refused, but it takes a moment to land
+            _wait_for_group(group, time.monotonic() + _KILL_WAIT)
+        return ShutdownResult(sigterm, False, returncode)
 
     def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         with self._cond:
@@ -298,9 +283,17 @@ class RuntimeEmulator:
             self._queue.remove(invocation)
         self._cond.notify_all()
 
-    # -- the runtime's side (called from the server's threads) ------------------------
+    # -- the runtime's side: the Backend the HTTP server calls, from its threads -------
 
-    def _next_invocation(self) -> Invocation | None:
+    def record_call(self, call: str) -> None:
+        with self._cond:
+            self.calls.append(call)
+            if call == "GET /runtime/invocation/next":
+                self._initialized = True
+            if self._call_waiters:
+                self._cond.notify_all()
+
+    def next_invocation(self) -> Delivery | None:
         def ready() -> bool:
             extensions_ready = len(self._waiting_extensions) == len(self.extensions)
             return self._closed or (bool(self._queue) and extensions_ready)
@@ -310,16 +303,15 @@ class RuntimeEmulator:
             if self._closed:
                 return None
             invocation = self._queue.pop(0)
-            invocation.headers["Lambda-Runtime-Deadline-Ms"] = str(
-                int((time.time() + self.function_timeout) * 1000)
-            )
+            deadline = int((time.time() + self.function_timeout) * 1000)
+            invocation.headers["Lambda-Runtime-Deadline-Ms"] = str(deadline)
             invocation.outcome.delivered_at = time.monotonic()
             for extension in self.extensions:
                 if "INVOKE" in extension["events"]:
                     extension["inbox"].append(
                         {
                             "eventType": "INVOKE",
-                            "deadlineMs": int(invocation.headers["Lambda-Runtime-Deadline-Ms"]),
+                            "deadlineMs": deadline,
                             "requestId": invocation.request_id,
                             "invokedFunctionArn": self.function_arn,
                             "tracing": {
@@ -329,9 +321,96 @@ class RuntimeEmulator:
                         }
                     )
                     self._events.notify_all()
-            return invocation
+            return Delivery(invocation.payload, invocation.headers)
 
-    def _next_extension_event(self, identifier: str) -> dict[str, Any] | None:
+    def is_delivered(self, request_id: str) -> bool:
+        with self._cond:
+            invocation = self._active.get(request_id)
+            return invocation is not None and invocation.outcome.delivered_at is not None
+
+    def complete(self, request_id: str, status: str, **fields: Any) -> None:
+        with self._cond:
+            invocation = self._active.get(request_id)
+            if invocation is not None:
+                self._finish(invocation, status, **fields)
+
+    def stream_started(self, request_id: str, content_type: str | None) -> None:
+        with self._cond:
+            outcome = self._active[request_id].outcome
+            outcome.streamed = True
+            outcome.content_type = content_type
+
+    def stream_chunk(self, request_id: str, data: bytes) -> None:
+        with self._cond:
+            self._active[request_id].outcome.chunks.append(Chunk(time.monotonic(), data))
+            self._cond.notify_all()
+
+    def stream_ended(
+        self, request_id: str, size: int, error_type: str | None, error_body: str | None
+    ) -> dict[str, Any] | None:
+        with self._cond:
+            invocation = self._active[request_id]
+        outcome = invocation.outcome
+        body = b"".join(chunk.data for chunk in outcome.chunks)
+        prelude = None
+        if outcome.content_type == STREAM_CONTENT_TYPE:
+            prelude, body = split_prelude(body)
+        fields: dict[str, Any] = {"payload": body, "prelude": prelude}
+        status, refusal = "success", None
+        if size > self.max_stream_bytes:
+            status = "error"
+            refusal = fields["error"] = error_document(
+                "Response payload size exceeded maximum allowed payload size "
+                f"({self.max_stream_bytes} bytes).",
+                "Function.ResponseSizeTooLarge",
+            )
+        elif error_type:
+            status = "error"
+            fields["error"] = parse_error_body(error_body, error_type)
+            fields["error_type"] = error_type
+        with self._cond:
+            self._finish(invocation, status, **fields)
+        return refusal
+
+    def init_failed(self, document: dict[str, Any]) -> None:
+        with self._cond:
+            self.init_error = document
+            for invocation in list(self._active.values()):
+                self._finish(invocation, "error", error=document)
+            self._cond.notify_all()
+
+    def restore_failed(self, document: dict[str, Any]) -> None:
+        with self._cond:
+            self.restore_error = document
+
+    def register_extension(self, name: str, events: list[str]) -> str | Refusal:
+        """As Lambda's Extensions API: during init only, and one extension per name in the
+        execution environment (the answers to a second worker of Lambda Managed Instances
+        that registers what the first already did)."""
+        with self._cond:
+            if self._initialized:
+                return Refusal(
+                    403, "Extension registration closed already", "Extension.RegistrationClosed"
+                )
+            if any(extension["name"] == name for extension in self.extensions):
+                return Refusal(
+                    403,
+                    "Extension with this name already registered",
+                    "Extension.InvalidExtensionState",
+                )
+            identifier = str(uuid.uuid4())
+            self.extensions.append({"name": name, "id": identifier, "events": events, "inbox": []})
+            self._work.notify_all()
+        return identifier
+
+    def extension_metadata(self) -> dict[str, Any]:
+        return {
+            "functionName": self.function_name,
+            "functionVersion": "$LATEST",
+            "handler": self.handler,
+        }
+
+    def next_extension_event(self, identifier: str) -> dict[str, Any] | None:
         extension = next((e for e in self.extensions if e["id"] == identifier), None)
         if extension is None:
             return None
@@ -355,6 +434,58 @@ class RuntimeEmulator:
                 "shutdownReason": "spindown",
                 "deadlineMs": int((time.time() + 2) * 1000),
             }
+
+
+def _own_group(pid: int) -> int | None:
+    """The process group ``pid`` leads, or None when it shares its parent's (the test's)."""
+    try:
+        return pid if os.getpgid(pid) == pid else None
+    except ProcessLookupError:
+        return None
+
+
+def _signal(pid: int, group: int | None, sig: int) -> None:
+    try:
+        if group is None:
+            os.kill(pid, sig)
+        else:
+            os.killpg(group, sig)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+def _wait_for_group(group: int, deadline: float) -> bool:
+    """Wait until no live process is left in ``group``, or ``deadline``; whether none is."""
+    while _group_alive(group):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL)
+    return True
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of ``group`` still runs. Zombies do not count: orphaned workers are
+    not always reaped (a container's init may not), and they have ended all the same."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover - Linux has /proc; elsewhere ask the kernel
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # pragma: no cover - a process that ended since listdir()
+            continue
+        # Fields after the parenthesized command: state, ppid, pgrp, ...
+        state, _, pgrp = stat.rpartition(")")[2].split()[:3]
+        if int(pgrp) == group and state != "Z":
+            return True
+    return False
 
 
 def _trace_id() -> str:
