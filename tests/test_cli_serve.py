@@ -355,6 +355,8 @@ def test_a_leading_double_slash_is_kept(start: Start) -> None:
                 ["host", "h"],
                 ["x-forwarded-proto", "http"],
                 ["x-forwarded-port", "{port}"],
+                ["x-forwarded-for-proto", "http"],
+                ["x-forwarded-for-port", "{port}"],
                 ["x-forwarded-for", "127.0.0.1"],
             ],
         ),
@@ -381,11 +383,21 @@ def test_a_204_has_no_content_length(start: Start) -> None:
     assert fetch(port, "GET", "/empty") == (204, "No Content", [SERVER], b"")
 
 
-@pytest.mark.parametrize("source", ["edge", "edge-viewer"])
-def test_urls_the_app_builds_behind_edge_are_plain_http(start: Start, source: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "host"),
+    [
+        # An origin request's Host names the origin, as CloudFront sends it; this server's
+        # address arrives as X-Forwarded-Host (docs/event-sources/edge.md, the public host).
+        ("edge", "example.org"),
+        ("edge-viewer", "127.0.0.1:{port}"),
+    ],
+)
+def test_urls_the_app_builds_behind_edge_are_plain_http(
+    start: Start, source: str, host: str
+) -> None:
     port = start(cli_apps.urls_adapter, source=source).port
     status, _, _, body = fetch(port, "GET", "/items")
-    assert (status, body) == (200, f"http://127.0.0.1:{port}/items".encode())
+    assert (status, body) == (200, f"http://{host.format(port=port)}/items".encode())
 
 
 def test_a_streaming_adapter_behind_a_function_url_streams(start: Start) -> None:

@@ -304,7 +304,9 @@ def test_the_process_exits_after_the_sync_endpoint(example: Example) -> None:
     root = Path(__file__).parent.parent
     probe = [sys.executable, "-W", "error", "-c", EXIT_PROBE, example.name]
     done = subprocess.run(probe, cwd=root, capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stderr) == (0, "")
+    # Nothing on stderr but the access log, which Litestar's own logging setup prints.
+    errors = [line for line in done.stderr.splitlines() if "lambda_asgi.access" not in line]
+    assert (done.returncode, errors) == (0, [])
     assert [json.loads(line) for line in done.stdout.splitlines()] == [
         {"status": 200, "body": {"cookies": {"theme": "dark"}}},
         {"closed before exit": example.lifespan == "on"},

@@ -264,8 +264,10 @@ def test_exclude_headers_removes_names_case_insensitively(make_adapter: AdapterF
 
 
 VALID = (
-    "lifespan, base_path, text_mime_types, exclude_headers, events_path, sources, compression, "
-    "compression_min_size, compression_types, timeout_margin, invoke_mode, graceful_shutdown"
+    "lifespan, lifespan_timeout, base_path, text_mime_types, exclude_headers, events_path, "
+    "sources, compression, compression_min_size, compression_types, timeout_margin, "
+    "invoke_mode, graceful_shutdown, websocket_path, websocket_store, websocket_api, "
+    "websocket_endpoint, websocket_replies, access_log, powertools"
 )
 
 
