@@ -11,16 +11,16 @@ import asyncio
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, get_args
 
-from . import _options
+from . import _loop, _options
 from . import lifespan as _lifespan
+from ._loop import event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
-from .cycle import error_response, run_http, task_factory
+from .cycle import error_response, run_http
 from .exceptions import (
     ConfigurationError,
     InvalidRequestError,
@@ -36,17 +36,6 @@ if TYPE_CHECKING:
     from .compression import Compression
 
 logger = logging.getLogger("lambda_asgi")
-
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    """The process's event loop, made on first use (and again only if someone closed it)."""
-    global _loop
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-        _loop.set_task_factory(task_factory)
-    return _loop
 
 
 class Adapter:
@@ -172,18 +161,18 @@ class Adapter:
             )
         loop = event_loop()
         started = time.monotonic()
-        idle = _idle(loop)
+        idle_loop = _loop.idle(loop)
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
         # One loop iteration first: most requests are answered in it, and need no deadline
         # timer. Those still running get one, then the loop runs until the task stops it.
-        if not idle:
+        if not idle_loop:
             loop.stop()
-            _run(loop, task)
+            _loop.run(loop, task)
         else:
             try:
-                _first_step(loop)
+                _loop.first_step(loop)
             except BaseException:
-                _retrieve(task)
+                _loop.retrieve(task)
                 raise
         if task.done():
             return task.result()
@@ -192,7 +181,7 @@ class Adapter:
             # Should anything else stop the loop early (an app calling loop.stop()), it simply
             # runs on until the invocation is answered.
             while not task.done():
-                _run(loop, task)
+                _loop.run(loop, task)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -356,67 +345,6 @@ class Adapter:
 
 
 _BUILT_IN = frozenset(SOURCES)
-
-
-def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    try:
-        loop.run_forever()
-    except BaseException:
-        _retrieve(task)
-        raise
-
-
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """For a KeyboardInterrupt or SystemExit out of the app's task, on its way up: mark the
-    task's copy retrieved, as the exception propagating is the one to see."""
-    if task.done() and not task.cancelled():
-        task.exception()
-
-
-# Exactly the stock loop: its internals are known, so that one iteration can be shortened.
-_STOCK_LOOP: type[Any] = asyncio.SelectorEventLoop
-
-
-def _idle(loop: Any) -> bool:
-    """Whether the next loop iteration is sure to find nothing to do but the new task's
-    first step: no callbacks ready, no timers, no file descriptor watched but the loop's own
-    wake-up pipe (so its poll cannot report anything), and no debug mode."""
-    return (
-        type(loop) is _STOCK_LOOP
-        and not loop._ready
-        and not loop._scheduled
-        and len(loop._selector._fd_to_key) == 1
-        and not loop._debug
-    )
-
-
-def _first_step(loop: Any) -> None:
-    """One loop iteration for an :func:`_idle` loop: run the only ready callback, the task's
-    first step, in the state ``run_forever()`` sets up (running loop, thread, async generator
-    hooks), without the poll and timer bookkeeping that would find nothing. Saves about a
-    third of what driving the loop costs an invocation."""
-    handle = loop._ready.popleft()
-    hooks = _hooks.get(loop)
-    if hooks is None:
-        _hooks.clear()  # one process loop: a replaced one's hooks are not needed again
-        hooks = _hooks[loop] = (loop._asyncgen_firstiter_hook, loop._asyncgen_finalizer_hook)
-    previous = sys.get_asyncgen_hooks()
-    loop._thread_id = _get_ident()
-    sys.set_asyncgen_hooks(*hooks)
-    _set_running_loop(loop)
-    try:
-        handle._run()
-    finally:
-        loop._stopping = False  # as run_forever() leaves it: the task stopped the loop
-        loop._thread_id = None
-        _set_running_loop(None)
-        sys.set_asyncgen_hooks(*previous)
-
-
-# The loop's async generator hooks, as bound methods made once rather than per invocation.
-_hooks: dict[Any, tuple[Any, Any]] = {}
-_set_running_loop = asyncio.events._set_running_loop
-_get_ident = threading.get_ident
 
 
 def _without(response: Response, names: frozenset[bytes]) -> Response:

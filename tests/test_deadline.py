@@ -24,8 +24,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from lambda_asgi import Adapter
+from lambda_asgi._loop import event_loop
 from lambda_asgi._types import Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.testing import FakeContext, http_api_event, rest_event
 from tests.conftest import AdapterFactory
 

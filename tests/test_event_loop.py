@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from lambda_asgi import Adapter, ConfigurationError, LambdaAsgiError
-from lambda_asgi import adapter as adapter_module
+from lambda_asgi import _loop as loop_module
 from lambda_asgi import lifespan as lifespan_module
+from lambda_asgi._loop import event_loop
 from lambda_asgi._model import Config
 from lambda_asgi._types import Message, Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.testing import FakeContext, http_api_event
 from tests.conftest import AdapterFactory
 
@@ -244,7 +244,7 @@ class TestOneLoopAcrossInvocations:
     ) -> None:
         # A throwaway loop stands in for the process loop, so other tests keep theirs.
         closed = asyncio.new_event_loop()
-        monkeypatch.setattr(adapter_module, "_loop", closed)
+        monkeypatch.setattr(loop_module, "_loop", closed)
         monkeypatch.setattr(lifespan_module, "_pending", [])
         assert event_loop() is closed
         event_loop().close()
@@ -420,13 +420,13 @@ class TestFirstStepShortcut:
     def shortcuts(self, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         """One entry per invocation that took the shortcut."""
         taken: list[bool] = []
-        first_step = adapter_module._first_step
+        first_step = loop_module.first_step
 
         def spy(loop: Any) -> None:
             taken.append(True)
             first_step(loop)
 
-        monkeypatch.setattr(adapter_module, "_first_step", spy)
+        monkeypatch.setattr(loop_module, "first_step", spy)
         return taken
 
     def test_the_app_runs_in_its_task_on_a_running_loop(

@@ -17,7 +17,8 @@ import signal
 import sys
 from typing import Any
 
-from ..adapter import Adapter, event_loop
+from .._loop import event_loop
+from ..adapter import Adapter
 from ..exceptions import RuntimeAPIError
 from . import extension, snapstart
 from .client import Connection, error_document
