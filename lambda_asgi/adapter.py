@@ -1,8 +1,8 @@
 """The Adapter: the Lambda handler that serves an ASGI app.
 
 Per invocation it detects the event source, builds the scope, runs one HTTP cycle and returns
-the dictionary the front door expects. It owns the process's event loop: one loop, created
-once and kept across invocations, so clients and pools made at startup keep working.
+the dictionary the front door expects. Synchronous invocations run on the process's event loop
+(:mod:`lambda_asgi._loop`), created once and kept, so clients made at startup keep working.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class Adapter:
 
             self._compression = Compression(min_size, types)
         self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
-        # Tasks whose deadline timer fired, with the time their request started.
+        # Tasks whose deadline guard fired, with the time their request started.
         self._expired: dict[asyncio.Task[Any], float] = {}
         self._oversize = oversize  # an attribute, so the benchmark can time the Adapter without it
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
@@ -160,39 +160,29 @@ class Adapter:
                 "use 'await adapter.handle(event, context)' there instead"
             )
         loop = event_loop()
-        started = time.monotonic()
-        idle_loop = _loop.idle(loop)
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
-        # One loop iteration first: most requests are answered in it, and need no deadline
-        # timer. Those still running get one, then the loop runs until the task stops it.
-        if not idle_loop:
-            loop.stop()
+        delay = self._delay(context)
+        if delay is None:
             _loop.run(loop, task)
-        else:
-            try:
-                _loop.first_step(loop)
-            except BaseException:
-                _loop.retrieve(task)
-                raise
-        if task.done():
             return task.result()
-        timer = self._arm(task, context, loop, started)
+        watchdog = _loop.watchdog
+        watchdog.arm(loop, task, delay, self._expire)
         try:
-            # Should anything else stop the loop early (an app calling loop.stop()), it simply
-            # runs on until the invocation is answered.
-            while not task.done():
-                _loop.run(loop, task)
+            _loop.run(loop, task)
         finally:
-            if timer is not None:
-                timer.cancel()
-                self._expired.pop(task, None)
+            watchdog.disarm()
+            self._expired.pop(task, None)
         return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation on the running event loop."""
         task = asyncio.current_task()
         assert task is not None, "handle() runs inside a task"
-        timer = self._arm(task, context, asyncio.get_running_loop(), time.monotonic())
+        timer = None
+        delay = self._delay(context)
+        if delay is not None:
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(delay, self._expire, task, time.monotonic())
         try:
             return await self._handle(event, context, None)
         finally:
@@ -202,19 +192,13 @@ class Adapter:
                 if self._expired.pop(task, None) is not None and sys.version_info >= (3, 11):
                     task.uncancel()
 
-    def _arm(
-        self,
-        task: asyncio.Task[Any],
-        context: LambdaContext,
-        loop: asyncio.AbstractEventLoop,
-        started: float,
-    ) -> asyncio.TimerHandle | None:
-        """Set the deadline timer of a request still running, if there is a deadline."""
+    def _delay(self, context: LambdaContext) -> float | None:
+        """Seconds until the deadline guard cancels the request, if there is a deadline."""
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if self._timeout_margin is None or remaining is None:
             return None
-        delay = remaining() / 1000 - self._timeout_margin
-        return loop.call_later(max(delay, 0.0), self._expire, task, started)
+        delay: float = max(remaining() / 1000 - self._timeout_margin, 0.0)
+        return delay
 
     def _expire(self, task: asyncio.Task[Any], started: float) -> None:
         self._expired[task] = started
