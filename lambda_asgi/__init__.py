@@ -11,6 +11,7 @@ from .adapter import Adapter
 from .exceptions import (
     ConfigurationError,
     EventHandlingError,
+    EventLoopError,
     InvalidRequestError,
     LambdaAsgiError,
     LifespanError,
@@ -25,6 +26,7 @@ __all__ = [
     "Adapter",
     "ConfigurationError",
     "EventHandlingError",
+    "EventLoopError",
     "InvalidRequestError",
     "LambdaAsgiError",
     "LambdaContext",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cycle import task_factory
+from .exceptions import EventLoopError
 
 _loop: asyncio.AbstractEventLoop | None = None
 
@@ -29,6 +30,13 @@ def event_loop() -> asyncio.AbstractEventLoop:
         _loop = asyncio.new_event_loop()
         _loop.set_task_factory(task_factory)
     return _loop
+
+
+def outside_any_loop(doing: str, instead: str) -> None:
+    """Raise EventLoopError if this thread is running an event loop, which running the
+    process loop to completion now would need to block."""
+    if asyncio._get_running_loop() is not None:
+        raise EventLoopError(f"the Adapter was {doing} a running event loop; {instead}")
 
 
 def run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:

@@ -23,8 +23,8 @@ from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
 from .cycle import error_response, run_http
 from .exceptions import (
     ConfigurationError,
+    EventLoopError,
     InvalidRequestError,
-    LambdaAsgiError,
     UnsupportedEventError,
 )
 from .guards import oversize
@@ -138,9 +138,20 @@ class Adapter:
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
         # --
         self._lifespan = _lifespan.Lifespan(app, lifespan)
+        # The loop the lifespan runs on, whose startup made what requests use: theirs too.
+        self._lifespan_loop: asyncio.AbstractEventLoop | None = None
+        if lifespan == "off":
+            return  # no loop needed yet: an Adapter built inside a running loop can handle()
+        _loop.outside_any_loop(
+            "built inside",
+            "its lifespan startup has to run to completion before it returns. Build it outside "
+            "(at module level, Lambda's init phase), or pass lifespan='off' to await "
+            "adapter.handle(event, context) on that loop",
+        )
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.running:
+            self._lifespan_loop = loop
             _lifespan.register(self._lifespan, loop)
             if graceful and "AWS_LAMBDA_RUNTIME_API" in os.environ:
                 from .runtime.extension import ensure_registered
@@ -154,12 +165,15 @@ class Adapter:
 
     def __call__(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation synchronously, as Lambda's Python runtime calls it."""
-        if asyncio._get_running_loop() is not None:
-            raise LambdaAsgiError(
-                "the Adapter was called from inside a running event loop; "
-                "use 'await adapter.handle(event, context)' there instead"
-            )
+        _loop.outside_any_loop(
+            "called from inside", "use 'await adapter.handle(event, context)' there instead"
+        )
         loop = event_loop()
+        if self._lifespan_loop is not None and loop is not self._lifespan_loop:
+            raise EventLoopError(
+                "the event loop this Adapter's lifespan started on was closed, and with it "
+                "what the startup made; build a new Adapter"
+            )
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
         delay = self._delay(context)
         if delay is None:
@@ -178,10 +192,17 @@ class Adapter:
         """Handle one invocation on the running event loop."""
         task = asyncio.current_task()
         assert task is not None, "handle() runs inside a task"
+        loop = task.get_loop()
+        if self._lifespan_loop is not None and loop is not self._lifespan_loop:
+            raise EventLoopError(
+                "handle() was awaited on another event loop than the one this Adapter's "
+                "lifespan started on, where what the startup made (clients, pools) belongs. "
+                "Await it on the loop the Adapter was built for (lambda_asgi.runtime does), "
+                "or build the Adapter with lifespan='off' inside the loop that serves it"
+            )
         timer = None
         delay = self._delay(context)
         if delay is not None:
-            loop = asyncio.get_running_loop()
             timer = loop.call_later(delay, self._expire, task, time.monotonic())
         try:
             return await self._handle(event, context, None)
@@ -324,7 +345,10 @@ class Adapter:
 
     def shutdown(self) -> None:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
-        loop = event_loop()
+        loop = self._lifespan_loop
+        if loop is None or loop.is_closed():
+            return  # nothing started, or its loop is gone with whatever startup made
+        _loop.outside_any_loop("shut down inside", "call shutdown() outside it")
         loop.run_until_complete(self._lifespan.shutdown())
 
 

@@ -22,6 +22,7 @@ def test_exported_members() -> None:
         "Adapter",
         "ConfigurationError",
         "EventHandlingError",
+        "EventLoopError",
         "InvalidRequestError",
         "LambdaAsgiError",
         "LambdaContext",
