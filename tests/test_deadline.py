@@ -302,6 +302,21 @@ def test_the_loop_running_between_invocations_is_left_alone(
     deadline_log(caplog.record_tuples, "GET /slow", 50)
 
 
+def test_a_request_waiting_on_nothing_the_loop_knows_is_woken_and_cancelled(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No timer and no ready socket: the loop's poll would block for ever. The watchdog's
+    call from its thread wakes the poll."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.get_running_loop().create_future()  # nobody ever resolves it
+
+    adapter = make_adapter(app, lifespan="off", timeout_margin=0.05)
+    result = adapter(http_api_event(), FakeContext(timeout_ms=60))
+    assert result == GATEWAY_TIMEOUT
+    assert deadline_log(caplog.record_tuples, "GET /", 50) < HANG * 1000
+
+
 class TestWatchdog:
     """The corners an Adapter's invocation cannot reach on purpose."""
 
