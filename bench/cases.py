@@ -29,7 +29,7 @@ from mangum import Mangum
 
 from lambda_asgi import Adapter
 
-from .apps import ASGIApp, BenchApp, Message, build_apps
+from .apps import REPOSITORY, ASGIApp, BenchApp, Message, build_apps
 from .events import BenchEvent, build_events, context
 
 VARIANTS = (
@@ -117,7 +117,8 @@ def build_cases() -> Iterator[list[Case]]:
 
     Mangum looks its loop up with ``asyncio.get_event_loop()``, so a fresh loop is installed
     as the current one (the bare floor uses it too) and closed afterwards. lambda_asgi keeps
-    its own process-wide loop; its lifespan adapters are shut down on the way out.
+    its own process-wide loop; its lifespan adapters are shut down on the way out, and the
+    repository's connections (one per loop) closed.
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -149,5 +150,6 @@ def build_cases() -> Iterator[list[Case]]:
     finally:
         for adapter in adapters:
             adapter.shutdown()
+        REPOSITORY.close()
         asyncio.set_event_loop(None)
         loop.close()

@@ -23,7 +23,10 @@ from .importcost import ImportCost, measure_import
 from .timing import FULL, QUICK, Measurement, Settings, measure
 
 OVERHEAD_RATIO_TARGET = 0.33
-"""lambda_asgi(off) overhead / mangum(off) overhead, raw app: at most this."""
+"""lambda_asgi(off) overhead / mangum(off) overhead, on the apps below: at most this."""
+OVERHEAD_TARGET_APPS = ("raw", "raw+await", "raw+io", "fastapi+io")
+"""The apps whose overhead ratio is a target: the adapter's cost on an app answering at once,
+and on apps that await, as every app doing I/O does."""
 SPEEDUP_TARGET = 4.0
 """mangum(auto) time / lambda_asgi(auto) time, raw app: at least this."""
 IMPORT_TARGET_MS = 5.0
@@ -95,44 +98,47 @@ def format_report(results: Results) -> str:
         f"median of {s.repeats} interleaved batches of ~{s.batch_seconds * 1000:g} ms per case",
         "",
         "µs per invocation",
-        f"{'app':<10} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS),
+        f"{'app':<11} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS),
     ]
     lines += [
-        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.us[v]:>24.1f}" for v in VARIANTS) for r in rows
+        f"{r.app:<11} {r.event:<13}" + "".join(f"{r.us[v]:>24.1f}" for v in VARIANTS) for r in rows
     ]
     lines += [
         "",
         "overhead over bare, µs",
-        f"{'app':<10} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS[1:]),
+        f"{'app':<11} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS[1:]),
     ]
     lines += [
-        f"{r.app:<10} {r.event:<13}" + "".join(f"{r.overhead(v):>24.1f}" for v in VARIANTS[1:])
+        f"{r.app:<11} {r.event:<13}" + "".join(f"{r.overhead(v):>24.1f}" for v in VARIANTS[1:])
         for r in rows
     ]
     lines += [
         "",
         "ratios",
-        f"{'app':<10} {'event':<13} {'la(off) ovh / mangum(off) ovh':>31} "
+        f"{'app':<11} {'event':<13} {'la(off) ovh / mangum(off) ovh':>31} "
         f"{'mangum(auto) / la(auto)':>25}",
     ]
     lines += [
-        f"{r.app:<10} {r.event:<13} {r.overhead_ratio:>31.2f} {r.speedup:>24.1f}x" for r in rows
+        f"{r.app:<11} {r.event:<13} {r.overhead_ratio:>31.2f} {r.speedup:>24.1f}x" for r in rows
     ]
     noisy = [m for m in results.measurements if m.spread > NOISY_SPREAD]
     if noisy:
         lines += ["", f"noisy cases (interquartile range > {NOISY_SPREAD:.0%} of the median):"]
         lines += [f"  {m.app} / {m.event} / {m.variant}: {m.spread:.0%}" for m in noisy]
-    lines += ["", "targets (raw app)"]
+    lines += ["", "targets"]
     for r in rows:
-        if r.app != "raw":
+        if r.app not in OVERHEAD_TARGET_APPS:
             continue
         met = r.overhead_ratio <= OVERHEAD_RATIO_TARGET
         lines.append(
-            f"  {r.event:<13} overhead ratio {r.overhead_ratio:5.2f}  "
+            f"  {r.app:<10} {r.event:<13} overhead ratio {r.overhead_ratio:5.2f}  "
             f"(target <= {OVERHEAD_RATIO_TARGET})  {_verdict(met)}"
         )
+    for r in rows:
+        if r.app != "raw":
+            continue
         lines.append(
-            f"  {r.event:<13} mangum(auto) / lambda_asgi {r.speedup:5.1f}x  "
+            f"  {r.app:<10} {r.event:<13} mangum(auto) / lambda_asgi {r.speedup:5.1f}x  "
             f"(target >= {SPEEDUP_TARGET:.0f}x)  {_verdict(r.speedup >= SPEEDUP_TARGET)}"
         )
     for r in rows:
@@ -181,6 +187,7 @@ def to_json(results: Results) -> dict[str, Any]:
         "imports": dataclasses.asdict(results.imports),
         "targets": {
             "overhead_ratio_max": OVERHEAD_RATIO_TARGET,
+            "overhead_ratio_apps": list(OVERHEAD_TARGET_APPS),
             "speedup_min": SPEEDUP_TARGET,
             "guard_cost_max": GUARD_TARGET,
             "import_ms_max": IMPORT_TARGET_MS,

@@ -1,8 +1,8 @@
 """The Adapter: the Lambda handler that serves an ASGI app.
 
 Per invocation it detects the event source, builds the scope, runs one HTTP cycle and returns
-the dictionary the front door expects. It owns the process's event loop: one loop, created
-once and kept across invocations, so clients and pools made at startup keep working.
+the dictionary the front door expects. Synchronous invocations run on the process's event loop
+(:mod:`lambda_asgi._loop`), created once and kept, so clients made at startup keep working.
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ import asyncio
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
-from . import _exit, _options
+from . import _loop, _options
 from . import lifespan as _lifespan
+from ._loop import event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
-from .cycle import error_response, run_http, task_factory
+from .cycle import error_response, run_http
 from .exceptions import (
     ConfigurationError,
+    EventLoopError,
     InvalidRequestError,
-    LambdaAsgiError,
     UnsupportedEventError,
 )
 from .guards import Oversize, oversize
@@ -39,18 +39,6 @@ if TYPE_CHECKING:
     from .ws_cycle import WebSocketOptions
 
 logger = logging.getLogger("lambda_asgi")
-
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    """The process's event loop, made on first use (and again only if someone closed it)."""
-    global _loop
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-        _loop.set_task_factory(task_factory)
-        _exit.close_at_exit(_loop)
-    return _loop
 
 
 class Adapter:
@@ -182,7 +170,7 @@ class Adapter:
 
             self._compression = Compression(min_size, types)
         self._timeout_margin = _options.seconds_option("timeout_margin", timeout_margin)
-        # Tasks whose deadline timer fired, with the time their request started.
+        # Tasks whose deadline guard fired, with the time their request started.
         self._expired: dict[asyncio.Task[Any], float] = {}
         self._oversize = oversize  # an attribute, so the benchmark can time the Adapter without it
         # -- response streaming and graceful shutdown (lambda_asgi.runtime) --
@@ -216,9 +204,20 @@ class Adapter:
         # --
         startup_timeout = _options.timeout_option("lifespan_timeout", lifespan_timeout)
         self._lifespan = _lifespan.Lifespan(app, lifespan, startup_timeout)
+        # The loop the lifespan runs on, whose startup made what requests use: theirs too.
+        self._lifespan_loop: asyncio.AbstractEventLoop | None = None
+        if lifespan == "off":
+            return  # no loop needed yet: an Adapter built inside a running loop can handle()
+        _loop.outside_any_loop(
+            "built inside",
+            "its lifespan startup has to run to completion before it returns. Build it outside "
+            "(at module level, Lambda's init phase), or pass lifespan='off' to await "
+            "adapter.handle(event, context) on that loop",
+        )
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.running:
+            self._lifespan_loop = loop
             _lifespan.register(self._lifespan, loop)
             if graceful and "AWS_LAMBDA_RUNTIME_API" in os.environ:
                 from .runtime.extension import ensure_registered
@@ -232,45 +231,45 @@ class Adapter:
 
     def __call__(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation synchronously, as Lambda's Python runtime calls it."""
-        if asyncio._get_running_loop() is not None:
-            raise LambdaAsgiError(
-                "the Adapter was called from inside a running event loop; "
-                "use 'await adapter.handle(event, context)' there instead"
-            )
+        _loop.outside_any_loop(
+            "called from inside", "use 'await adapter.handle(event, context)' there instead"
+        )
         loop = event_loop()
-        started = time.monotonic()
-        idle = _idle(loop)
+        if self._lifespan_loop is not None and loop is not self._lifespan_loop:
+            raise EventLoopError(
+                "the event loop this Adapter's lifespan started on was closed, and with it "
+                "what the startup made; build a new Adapter"
+            )
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
-        # One loop iteration first: most requests are answered in it, and need no deadline
-        # timer. Those still running get one, then the loop runs until the task stops it.
-        if not idle:
-            loop.stop()
-            _run(loop, task)
-        else:
-            try:
-                _first_step(loop)
-            except BaseException:
-                _retrieve(task)
-                raise
-        if task.done():
+        delay = self._delay(context)
+        if delay is None:
+            _loop.run(loop, task)
             return task.result()
-        timer = self._arm(task, context, loop, started)
+        watchdog = _loop.watchdog
+        watchdog.arm(loop, task, delay, self._expire)
         try:
-            # Should anything else stop the loop early (an app calling loop.stop()), it simply
-            # runs on until the invocation is answered.
-            while not task.done():
-                _run(loop, task)
+            _loop.run(loop, task)
         finally:
-            if timer is not None:
-                timer.cancel()
-                self._expired.pop(task, None)
+            watchdog.disarm()
+            self._expired.pop(task, None)
         return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation on the running event loop."""
         task = asyncio.current_task()
         assert task is not None, "handle() runs inside a task"
-        timer = self._arm(task, context, asyncio.get_running_loop(), time.monotonic())
+        loop = task.get_loop()
+        if self._lifespan_loop is not None and loop is not self._lifespan_loop:
+            raise EventLoopError(
+                "handle() was awaited on another event loop than the one this Adapter's "
+                "lifespan started on, where what the startup made (clients, pools) belongs. "
+                "Await it on the loop the Adapter was built for (lambda_asgi.runtime does), "
+                "or build the Adapter with lifespan='off' inside the loop that serves it"
+            )
+        timer = None
+        delay = self._delay(context)
+        if delay is not None:
+            timer = loop.call_later(delay, self._expire, task, time.monotonic())
         try:
             return await self._handle(event, context, None)
         finally:
@@ -280,19 +279,13 @@ class Adapter:
                 if self._expired.pop(task, None) is not None and sys.version_info >= (3, 11):
                     task.uncancel()
 
-    def _arm(
-        self,
-        task: asyncio.Task[Any],
-        context: LambdaContext,
-        loop: asyncio.AbstractEventLoop,
-        started: float,
-    ) -> asyncio.TimerHandle | None:
-        """Set the deadline timer of a request still running, if there is a deadline."""
+    def _delay(self, context: LambdaContext) -> float | None:
+        """Seconds until the deadline guard cancels the request, if there is a deadline."""
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if self._timeout_margin is None or remaining is None:
             return None
-        delay = remaining() / 1000 - self._timeout_margin
-        return loop.call_later(max(delay, 0.0), self._expire, task, started)
+        delay: float = max(remaining() / 1000 - self._timeout_margin, 0.0)
+        return delay
 
     def _expire(self, task: asyncio.Task[Any], started: float) -> None:
         self._expired[task] = started
@@ -474,73 +467,15 @@ class Adapter:
 
     def shutdown(self) -> None:
         """Run the lifespan shutdown now (it otherwise runs at SIGTERM or exit)."""
-        loop = event_loop()
+        loop = self._lifespan_loop
+        if loop is None or loop.is_closed():
+            return  # nothing started, or its loop is gone with whatever startup made
+        _loop.outside_any_loop("shut down inside", "call shutdown() outside it")
         loop.run_until_complete(self._lifespan.shutdown())
 
 
 _BUILT_IN = frozenset(SOURCES)
 _STORE_METHODS = ("save", "load", "remove")
-
-
-def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    try:
-        loop.run_forever()
-    except BaseException:
-        _retrieve(task)
-        raise
-
-
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """For a KeyboardInterrupt or SystemExit out of the app's task, on its way up: mark the
-    task's copy retrieved, as the exception propagating is the one to see."""
-    if task.done() and not task.cancelled():
-        task.exception()
-
-
-# Exactly the stock loop: its internals are known, so that one iteration can be shortened.
-_STOCK_LOOP: type[Any] = asyncio.SelectorEventLoop
-
-
-def _idle(loop: Any) -> bool:
-    """Whether the next loop iteration is sure to find nothing to do but the new task's
-    first step: no callbacks ready, no timers, no file descriptor watched but the loop's own
-    wake-up pipe (so its poll cannot report anything), and no debug mode."""
-    return (
-        type(loop) is _STOCK_LOOP
-        and not loop._ready
-        and not loop._scheduled
-        and len(loop._selector._fd_to_key) == 1
-        and not loop._debug
-    )
-
-
-def _first_step(loop: Any) -> None:
-    """One loop iteration for an :func:`_idle` loop: run the only ready callback, the task's
-    first step, in the state ``run_forever()`` sets up (running loop, thread, async generator
-    hooks), without the poll and timer bookkeeping that would find nothing. Saves about a
-    third of what driving the loop costs an invocation."""
-    handle = loop._ready.popleft()
-    hooks = _hooks.get(loop)
-    if hooks is None:
-        _hooks.clear()  # one process loop: a replaced one's hooks are not needed again
-        hooks = _hooks[loop] = (loop._asyncgen_firstiter_hook, loop._asyncgen_finalizer_hook)
-    previous = sys.get_asyncgen_hooks()
-    loop._thread_id = _get_ident()
-    sys.set_asyncgen_hooks(*hooks)
-    _set_running_loop(loop)
-    try:
-        handle._run()
-    finally:
-        loop._stopping = False  # as run_forever() leaves it: the task stopped the loop
-        loop._thread_id = None
-        _set_running_loop(None)
-        sys.set_asyncgen_hooks(*previous)
-
-
-# The loop's async generator hooks, as bound methods made once rather than per invocation.
-_hooks: dict[Any, tuple[Any, Any]] = {}
-_set_running_loop = asyncio.events._set_running_loop
-_get_ident = threading.get_ident
 
 
 def _without(response: Response, names: frozenset[bytes]) -> Response:

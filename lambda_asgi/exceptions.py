@@ -79,6 +79,17 @@ class EventHandlingError(LambdaAsgiError):
         super().__init__(f"the app failed the {source} event: {problem} (body: {excerpt!r})")
 
 
+class EventLoopError(LambdaAsgiError):
+    """Raised when the Adapter would block an event loop that is already running, or split
+    its work across two loops.
+
+    The synchronous handler, the constructor (which runs the lifespan startup) and
+    ``shutdown()`` run the process's event loop to completion, which cannot happen inside a
+    running loop; and ``handle()`` must run on the loop the lifespan started on, where the
+    clients and pools made at startup live. The message says what to do instead.
+    """
+
+
 class LifespanError(LambdaAsgiError):
     """Raised when the ASGI lifespan startup fails, answers with a message other than
     ``lifespan.startup.complete`` or ``lifespan.startup.failed``, does not finish within the

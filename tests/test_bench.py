@@ -21,7 +21,7 @@ TINY = Settings(
 def test_every_case_answers_the_expected_response() -> None:
     with build_cases() as cases:
         assert {case.variant for case in cases} == set(VARIANTS)
-        assert len(cases) == 2 * 2 * len(VARIANTS)
+        assert len(cases) == 5 * 2 * len(VARIANTS)
         for case in cases:
             case.check(case.call())
 
@@ -49,20 +49,21 @@ def test_quick_run_reports_every_case(
     cases = {(case["app"], case["event"], case["variant"]) for case in figures["cases"]}
     assert cases == {
         (app, event, variant)
-        for app in ("raw", "starlette")
+        for app in ("raw", "raw+await", "raw+io", "starlette", "fastapi+io")
         for event in ("http_api GET", "rest POST")
         for variant in VARIANTS
     }
     assert all(case["median_us"] > 0 for case in figures["cases"])
     assert all(len(case["samples_us"]) == TINY.repeats for case in figures["cases"])
-    assert len(figures["rows"]) == 4
+    assert len(figures["rows"]) == 10
     assert all(row["speedup"] > 0 for row in figures["rows"])
     assert figures["imports"]["lambda_asgi_ms"] > 0
     # ... and the figure that also pays asyncio's pending collection.
     assert figures["imports"]["lambda_asgi_unsettled_ms"] > 0
     printed = capsys.readouterr().out
-    assert "targets (raw app)" in printed
+    assert "targets" in printed
     verdicts = [line for line in printed.splitlines() if line.endswith("MET")]
-    # two targets per raw-app event, the guards' cost for every row, and the import cost
-    assert len(verdicts) == 9
+    # the overhead ratio of four apps and the raw app's speedup, for both events; the guards'
+    # cost for every row; and the import cost
+    assert len(verdicts) == 8 + 2 + 10 + 1
     assert all(-1 < row["guard_cost"] < 10 for row in figures["rows"])

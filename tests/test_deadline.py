@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,8 +25,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from lambda_asgi import Adapter
+from lambda_asgi import _loop as loop_module
+from lambda_asgi._loop import event_loop
 from lambda_asgi._types import Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.testing import FakeContext, http_api_event, rest_event
 from tests.conftest import AdapterFactory
 
@@ -99,8 +101,18 @@ async def stubborn(request: Request) -> PlainTextResponse:
     return PlainTextResponse("too late")
 
 
+async def wait(request: Request) -> PlainTextResponse:
+    await asyncio.sleep(0.03)
+    return PlainTextResponse("waited")
+
+
 STARLETTE_APP = Starlette(
-    routes=[Route("/slow", slow), Route("/quick", quick), Route("/stubborn", stubborn)],
+    routes=[
+        Route("/slow", slow),
+        Route("/quick", quick),
+        Route("/stubborn", stubborn),
+        Route("/wait", wait),
+    ],
     lifespan=lifespan,
 )
 
@@ -112,29 +124,51 @@ def adapter(make_adapter: AdapterFactory) -> Adapter:
 
 @pytest.fixture
 def timers(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.TimerHandle]:
-    """The deadline timers set on the Adapter's loop (not the app's own sleeps)."""
+    """The deadline timers set on the Adapter's loop by ``handle()`` (not the app's own
+    sleeps; ``call_later`` goes through ``call_at``)."""
     loop = event_loop()
     armed: list[asyncio.TimerHandle] = []
-    call_later = loop.call_later
+    call_at = loop.call_at
 
-    def spy(delay: float, callback: Callable[..., object], *args: Any) -> asyncio.TimerHandle:
-        handle = call_later(delay, callback, *args)
+    def spy(
+        when: float, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> asyncio.TimerHandle:
+        handle = call_at(when, callback, *args, **kwargs)
         if getattr(callback, "__qualname__", "") == "Adapter._expire":
             armed.append(handle)
         return handle
 
-    monkeypatch.setattr(loop, "call_later", spy)
+    monkeypatch.setattr(loop, "call_at", spy)
     return armed
 
 
+@pytest.fixture
+def arms(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays the watchdog guarded synchronous invocations for."""
+    delays: list[float] = []
+    arm = loop_module.watchdog.arm
+
+    def spy(loop: Any, task: Any, delay: float, expire: Any) -> None:
+        delays.append(delay)
+        arm(loop, task, delay, expire)
+
+    monkeypatch.setattr(loop_module.watchdog, "arm", spy)
+    return delays
+
+
 def test_hanging_request_answers_504(
-    adapter: Adapter, caplog: pytest.LogCaptureFixture, timers: list[asyncio.TimerHandle]
+    adapter: Adapter,
+    caplog: pytest.LogCaptureFixture,
+    timers: list[asyncio.TimerHandle],
+    arms: list[float],
 ) -> None:
     result = adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60))
     assert result == GATEWAY_TIMEOUT
     elapsed = deadline_log(caplog.record_tuples, "GET /slow", 50)
     assert elapsed < HANG * 1000
-    assert len(timers) == 1
+    assert len(arms) == 1
+    assert 0 <= arms[0] <= 0.01
+    assert timers == []  # the watchdog thread guards it, not a timer on the loop
 
 
 def test_next_invocation_works_and_sees_the_lifespan_state(
@@ -180,7 +214,7 @@ def test_fastapi_with_middleware(
     adapter = make_adapter(fastapi_app(), timeout_margin=0.05)
     assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
     deadline_log(caplog.record_tuples, "GET /slow", 50)
-    assert adapter(http_api_event(path="/pool"), FakeContext(timeout_ms=60)) == {
+    assert adapter(http_api_event(path="/pool"), FakeContext()) == {
         "statusCode": 200,
         "headers": {"content-length": "17", "content-type": "application/json", "x-tagged": "1"},
         "cookies": [],
@@ -205,37 +239,120 @@ def test_route_names_the_rest_stage(
     deadline_log(caplog.record_tuples, "GET /api/slow", 50)
 
 
-async def instant_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answers without ever suspending, as most apps do."""
-    await receive()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"at once"})
+def watchdog_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "lambda_asgi deadline"]
 
 
-def test_app_that_never_suspends_arms_no_timer(
-    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+def test_invocations_put_no_timer_on_the_loop(
+    adapter: Adapter,
+    caplog: pytest.LogCaptureFixture,
+    timers: list[asyncio.TimerHandle],
+    arms: list[float],
 ) -> None:
-    adapter = make_adapter(instant_app, lifespan="off", timeout_margin=0.05)
-    result = adapter(http_api_event(), FakeContext(timeout_ms=60))
-    assert result == {
-        "statusCode": 200,
-        "headers": {},
-        "cookies": [],
-        "body": "YXQgb25jZQ==",
-        "isBase64Encoded": True,
-    }
+    """A loop timer per request would cost every loop iteration of a request waiting for
+    I/O; one thread guards every synchronous invocation instead."""
+    results = [adapter(http_api_event(path="/quick"), FakeContext()) for _ in range(3)]
+    assert results == [ok(f"pool-1 served {number}") for number in (1, 2, 3)]
     assert timers == []
-
-
-def test_app_that_finishes_in_time_leaves_no_timer(
-    adapter: Adapter, caplog: pytest.LogCaptureFixture, timers: list[asyncio.TimerHandle]
-) -> None:
-    assert adapter(http_api_event(path="/quick"), FakeContext()) == ok("pool-1 served 1")
-    assert len(timers) == 1
-    assert timers[0].cancelled()
-    # 30 s minus the margin, give or take the time the request took.
-    assert 29.0 < timers[0].when() - event_loop().time() <= 29.95
+    assert len(arms) == 3
+    # 30 s minus the margin, give or take the time the request took to start.
+    assert all(29.0 < delay <= 29.95 for delay in arms)
+    assert len(watchdog_threads()) == 1
     assert caplog.record_tuples == []
+
+
+def test_the_guard_follows_each_invocations_deadline(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watchdog wakes at the deadline of an earlier invocation while a later one, with
+    time left, is running: it sleeps on instead of cancelling it."""
+    assert adapter(http_api_event(path="/quick"), FakeContext(timeout_ms=60)) == ok(
+        "pool-1 served 1"
+    )  # its deadline is about 10 ms later; the next request takes 30 ms
+    assert adapter(http_api_event(path="/wait"), FakeContext()) == ok("waited")
+    assert caplog.record_tuples == []
+
+
+def test_an_earlier_deadline_wakes_the_guard(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a 30 s invocation the watchdog sleeps for about 30 s; a request with 10 ms left
+    must not wait for that."""
+    assert adapter(http_api_event(path="/quick"), FakeContext()) == ok("pool-1 served 1")
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    elapsed = deadline_log(caplog.record_tuples, "GET /slow", 50)
+    assert elapsed < HANG * 1000
+
+
+def test_the_loop_running_between_invocations_is_left_alone(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Something else running the loop after a deadline passed (a lifespan shutdown, a
+    test) is not cancelled: the guard only ever cancels the invocation it guards."""
+    assert adapter(http_api_event(path="/quick"), FakeContext(timeout_ms=60)) == ok(
+        "pool-1 served 1"
+    )
+
+    async def later() -> str:
+        await asyncio.sleep(0.03)
+        return "not cancelled"
+
+    assert event_loop().run_until_complete(later()) == "not cancelled"
+    assert adapter(http_api_event(path="/slow"), FakeContext(timeout_ms=60)) == GATEWAY_TIMEOUT
+    deadline_log(caplog.record_tuples, "GET /slow", 50)
+
+
+def test_a_request_waiting_on_nothing_the_loop_knows_is_woken_and_cancelled(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No timer and no ready socket: the loop's poll would block for ever. The watchdog's
+    call from its thread wakes the poll."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.get_running_loop().create_future()  # nobody ever resolves it
+
+    adapter = make_adapter(app, lifespan="off", timeout_margin=0.05)
+    result = adapter(http_api_event(), FakeContext(timeout_ms=60))
+    assert result == GATEWAY_TIMEOUT
+    assert deadline_log(caplog.record_tuples, "GET /", 50) < HANG * 1000
+
+
+class TestWatchdog:
+    """The corners an Adapter's invocation cannot reach on purpose."""
+
+    def test_a_deadline_on_a_closed_loop_is_dropped(self) -> None:
+        loop = asyncio.new_event_loop()
+        task = loop.create_task(asyncio.sleep(0))
+        expired: list[asyncio.Task[Any]] = []
+        watchdog = loop_module.Watchdog()
+        loop.run_until_complete(task)
+        watchdog.arm(loop, task, 3600.0, lambda task, started: expired.append(task))
+        loop.close()
+        watchdog._cancel(task)  # what the thread does at the deadline: no error
+        assert expired == []
+
+    def test_a_task_done_or_no_longer_guarded_is_not_expired(self) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            expired: list[asyncio.Task[Any]] = []
+            watchdog = loop_module.Watchdog()
+            first = loop.create_task(asyncio.sleep(0))
+            second = loop.create_task(asyncio.sleep(0))
+            watchdog.arm(loop, first, 60.0, lambda task, started: expired.append(task))
+            watchdog.arm(loop, second, 60.0, lambda task, started: expired.append(task))
+            watchdog._fire(first, 0.0)  # the thread's call for the earlier invocation
+            loop.run_until_complete(second)
+            watchdog._fire(second, 0.0)
+            assert expired == []
+        finally:
+            loop.close()
+
+    def test_a_forked_child_starts_its_own_watchdog(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        parent = loop_module.watchdog
+        monkeypatch.setattr(loop_module, "watchdog", parent)
+        loop_module._forget_watchdog()
+        assert loop_module.watchdog is not parent
+        assert loop_module.watchdog._thread is None
 
 
 class BareContext:
@@ -255,20 +372,22 @@ BRIEF_APP = Starlette(routes=[Route("/brief", brief)])
 
 
 def test_context_without_remaining_time_disables_the_guard(
-    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle], arms: list[float]
 ) -> None:
     adapter = make_adapter(BRIEF_APP, timeout_margin=0.05)
     assert adapter(http_api_event(path="/brief"), BareContext()) == ok("done")  # type: ignore[arg-type]
     assert timers == []
+    assert arms == []
 
 
 def test_timeout_margin_none_disables_the_guard(
-    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle]
+    make_adapter: AdapterFactory, timers: list[asyncio.TimerHandle], arms: list[float]
 ) -> None:
     adapter = make_adapter(BRIEF_APP, timeout_margin=None)
     # 20 ms of work in a 10 ms budget: without the guard it simply runs to the end.
     assert adapter(http_api_event(path="/brief"), FakeContext(timeout_ms=10)) == ok("done")
     assert timers == []
+    assert arms == []
 
 
 def test_deadline_already_passed(adapter: Adapter, caplog: pytest.LogCaptureFixture) -> None:
@@ -303,7 +422,8 @@ def test_async_handle_leaves_the_callers_task_uncancelled(
         await asyncio.sleep(0)  # the caller's task carries on: no cancellation is pending
         return result, cancelling, task.cancelled()
 
-    assert asyncio.run(main()) == (expected, 0, False)
+    # On the loop the lifespan started on, where the Adapter serves handle().
+    assert event_loop().run_until_complete(main()) == (expected, 0, False)
 
 
 def test_external_cancellation_is_not_a_timeout(
@@ -318,7 +438,7 @@ def test_external_cancellation_is_not_a_timeout(
         with pytest.raises(asyncio.CancelledError):
             await handling
 
-    asyncio.run(main())
+    event_loop().run_until_complete(main())
     assert caplog.record_tuples == []
 
 

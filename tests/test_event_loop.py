@@ -6,26 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx
 import pytest
 
-from lambda_asgi import Adapter, ConfigurationError, LambdaAsgiError
-from lambda_asgi import adapter as adapter_module
+from lambda_asgi import Adapter, ConfigurationError, EventLoopError, LambdaAsgiError
+from lambda_asgi import _loop as loop_module
 from lambda_asgi import lifespan as lifespan_module
+from lambda_asgi._loop import event_loop
 from lambda_asgi._model import Config
 from lambda_asgi._types import Message, Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.testing import FakeContext, http_api_event
 from tests.conftest import AdapterFactory
+
+T = TypeVar("T")
 
 START: Message = {
     "type": "http.response.start",
@@ -196,7 +197,7 @@ class TestOneLoopAcrossInvocations:
         async def main() -> Any:
             with pytest.raises(LambdaAsgiError) as caught:
                 adapter(event, context)
-            assert type(caught.value) is LambdaAsgiError
+            assert type(caught.value) is EventLoopError
             assert str(caught.value) == (
                 "the Adapter was called from inside a running event loop; "
                 "use 'await adapter.handle(event, context)' there instead"
@@ -244,7 +245,7 @@ class TestOneLoopAcrossInvocations:
     ) -> None:
         # A throwaway loop stands in for the process loop, so other tests keep theirs.
         closed = asyncio.new_event_loop()
-        monkeypatch.setattr(adapter_module, "_loop", closed)
+        monkeypatch.setattr(loop_module, "_loop", closed)
         monkeypatch.setattr(lifespan_module, "_pending", [])
         assert event_loop() is closed
         event_loop().close()
@@ -271,6 +272,167 @@ class TestOneLoopAcrossInvocations:
             adapter.shutdown()
         finally:
             fresh.close()
+
+
+class LoopRecorder:
+    """An app with a lifespan that records the loop of every lifespan event and request;
+    ``/wait`` waits 50 ms first, ``/hang`` hangs."""
+
+    def __init__(self) -> None:
+        self.loops: list[asyncio.AbstractEventLoop] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.loops.append(asyncio.get_running_loop())
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["path"] == "/wait":
+            await asyncio.sleep(0.05)
+        elif scope["path"] == "/hang":
+            await asyncio.sleep(5)
+        await respond(send, scope["path"])
+
+
+@pytest.fixture
+def own_process_loop(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A process loop of the test's own, made on first use and closed afterwards, so other
+    tests keep theirs (and no lifespan of this test is left for exit)."""
+    monkeypatch.setattr(loop_module, "_loop", None)
+    monkeypatch.setattr(lifespan_module, "_pending", [])
+    yield
+    if loop_module._loop is not None:
+        loop_module._loop.close()
+
+
+def run_on(
+    factory: Callable[[], asyncio.AbstractEventLoop], coroutine: Coroutine[Any, Any, T]
+) -> T:
+    """Run ``coroutine`` on a loop made by ``factory``, as ``asyncio.Runner(loop_factory=...)``
+    does (Python 3.11+)."""
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(coroutine)
+    loop = factory()  # pragma: no cover - Python 3.10
+    try:  # pragma: no cover
+        return loop.run_until_complete(coroutine)
+    finally:  # pragma: no cover
+        loop.close()
+
+
+BUILT_INSIDE = (
+    "the Adapter was built inside a running event loop; its lifespan startup has to run to "
+    "completion before it returns. Build it outside (at module level, Lambda's init phase), "
+    "or pass lifespan='off' to await adapter.handle(event, context) on that loop"
+)
+
+
+@pytest.mark.usefixtures("own_process_loop")
+class TestLoopsTheUserChose:
+    """A loop the user chose is used for everything, or refused with EventLoopError saying
+    what to do: lifespan and requests never end up on two loops."""
+
+    def test_uvloop_by_policy_runs_lifespan_and_every_request(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        uvloop = pytest.importorskip("uvloop")
+        policy = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        try:
+            app = LoopRecorder()
+            adapter = Adapter(app, lifespan="on", timeout_margin=0.05)
+            results = [
+                adapter(http_api_event(path="/now"), FakeContext()),
+                adapter(http_api_event(path="/wait"), FakeContext()),
+                adapter(http_api_event(path="/hang"), FakeContext(timeout_ms=100)),
+            ]
+            adapter.shutdown()
+        finally:
+            asyncio.set_event_loop_policy(policy)
+        assert results[:2] == [ok("/now"), ok("/wait")]
+        assert results[2]["statusCode"] == 504  # the deadline guard works on uvloop too
+        loop = event_loop()
+        assert type(loop) is uvloop.Loop
+        assert app.loops == [loop] * 4  # the lifespan (startup to shutdown), three requests
+        assert len(caplog.record_tuples) == 1
+        assert caplog.record_tuples[0][2].startswith("request still running")
+
+    def test_built_inside_a_running_loop_with_a_lifespan_is_refused(self) -> None:
+        uvloop = pytest.importorskip("uvloop")
+        app = LoopRecorder()
+
+        async def main() -> None:
+            with pytest.raises(EventLoopError) as caught:
+                Adapter(app)
+            assert str(caught.value) == BUILT_INSIDE
+
+        run_on(uvloop.new_event_loop, main())
+        assert app.loops == []  # neither on the running loop nor on another one
+
+    def test_built_inside_a_running_loop_without_lifespan_serves_on_it(
+        self, context: FakeContext
+    ) -> None:
+        uvloop = pytest.importorskip("uvloop")
+        app = LoopRecorder()
+
+        async def main() -> tuple[Any, asyncio.AbstractEventLoop]:
+            adapter = Adapter(app, lifespan="off")
+            result = await adapter.handle(http_api_event(path="/wait"), context)
+            return result, asyncio.get_running_loop()
+
+        result, loop = run_on(uvloop.new_event_loop, main())
+        assert result == ok("/wait")
+        assert type(loop) is uvloop.Loop
+        assert app.loops == [loop]
+        assert loop_module._loop is None  # the process loop was never needed
+
+    def test_handle_on_another_loop_than_the_lifespans_is_refused(
+        self, context: FakeContext
+    ) -> None:
+        app = LoopRecorder()
+        adapter = Adapter(app, lifespan="on")
+        with pytest.raises(EventLoopError) as caught:
+            asyncio.run(adapter.handle(http_api_event(), context))
+        assert str(caught.value) == (
+            "handle() was awaited on another event loop than the one this Adapter's lifespan "
+            "started on, where what the startup made (clients, pools) belongs. Await it on the "
+            "loop the Adapter was built for (lambda_asgi.runtime does), or build the Adapter "
+            "with lifespan='off' inside the loop that serves it"
+        )
+        assert event_loop().run_until_complete(adapter.handle(http_api_event(), context)) == ok("/")
+        assert app.loops == [event_loop()] * 2
+        adapter.shutdown()
+
+    def test_shutdown_inside_a_running_loop_is_refused(self) -> None:
+        adapter = Adapter(LoopRecorder(), lifespan="on")
+
+        async def main() -> None:
+            adapter.shutdown()
+
+        with pytest.raises(EventLoopError) as caught:
+            asyncio.run(main())
+        assert str(caught.value) == (
+            "the Adapter was shut down inside a running event loop; call shutdown() outside it"
+        )
+        adapter.shutdown()
+
+    def test_a_closed_lifespan_loop_is_not_replaced_under_the_adapter(
+        self, context: FakeContext
+    ) -> None:
+        app = LoopRecorder()
+        adapter = Adapter(app, lifespan="on")
+        adapter.shutdown()  # so that closing the loop destroys no pending lifespan task
+        event_loop().close()
+        with pytest.raises(EventLoopError) as caught:
+            adapter(http_api_event(), context)
+        assert str(caught.value) == (
+            "the event loop this Adapter's lifespan started on was closed, and with it what "
+            "the startup made; build a new Adapter"
+        )
+        adapter.shutdown()  # its loop is gone: nothing to do, no error
+        assert len(app.loops) == 1  # the lifespan only
 
 
 async def never_called(scope: Scope, receive: Receive, send: Send) -> None:
@@ -412,25 +574,13 @@ class TestLoopDriving:
         assert calls == 2
 
 
-class TestFirstStepShortcut:
-    """An idle loop runs the new task's first step directly, skipping a poll that could find
-    nothing; what the app observes must be exactly what one loop iteration gives it."""
-
-    @pytest.fixture
-    def shortcuts(self, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-        """One entry per invocation that took the shortcut."""
-        taken: list[bool] = []
-        first_step = adapter_module._first_step
-
-        def spy(loop: Any) -> None:
-            taken.append(True)
-            first_step(loop)
-
-        monkeypatch.setattr(adapter_module, "_first_step", spy)
-        return taken
+class TestWhatTheAppSees:
+    """Each invocation runs the loop as ``run_forever()`` does, until the request's task ends
+    it: the app sees a running loop with its async generator hooks, callbacks it schedules
+    keep their order, and the loop is left idle and usable afterwards."""
 
     def test_the_app_runs_in_its_task_on_a_running_loop(
-        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+        self, make_adapter: AdapterFactory, context: FakeContext
     ) -> None:
         seen: dict[str, Any] = {}
 
@@ -454,7 +604,6 @@ class TestFirstStepShortcut:
         finally:
             sys.set_asyncgen_hooks(*previous)
         loop = event_loop()
-        assert shortcuts == [True]
         assert seen == {
             "loop": loop,
             "running": True,
@@ -466,7 +615,7 @@ class TestFirstStepShortcut:
         assert loop.run_until_complete(asyncio.sleep(0, "usable")) == "usable"
 
     def test_an_async_generator_left_open_is_closed_on_the_loop(
-        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+        self, make_adapter: AdapterFactory, context: FakeContext
     ) -> None:
         closed: list[str] = []
 
@@ -487,7 +636,6 @@ class TestFirstStepShortcut:
 
         adapter = make_adapter(app, lifespan="off")
         assert adapter(http_api_event(), context) == ok("ok")
-        assert shortcuts == [True]
         # aclose() then takes the next invocations' iterations: one to start its task, one
         # more for each await in the generator's finally.
         for _ in range(3):
@@ -495,7 +643,7 @@ class TestFirstStepShortcut:
         assert closed == ["closed"]
 
     def test_pending_callbacks_and_timers_get_their_iteration(
-        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+        self, make_adapter: AdapterFactory, context: FakeContext
     ) -> None:
         ran: list[str] = []
         timer: list[asyncio.TimerHandle] = []
@@ -518,38 +666,9 @@ class TestFirstStepShortcut:
         timer[0].cancel()
         assert adapter(http_api_event(path="/"), context) == ok("/")  # drops the cancelled one
         assert adapter(http_api_event(path="/"), context) == ok("/")
-        assert shortcuts == [True, True, True]  # /soon, /later and the last one
 
-    def test_watched_sockets_and_debug_mode_get_their_iteration(
-        self,
-        make_adapter: AdapterFactory,
-        context: FakeContext,
-        shortcuts: list[bool],
-    ) -> None:
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            await respond(send, "ok")
-
-        adapter = make_adapter(app, lifespan="off")
-        loop = event_loop()
-        reader, writer = socket.socketpair()
-        try:
-            loop.add_reader(reader, lambda: None)
-            assert adapter(http_api_event(), context) == ok("ok")
-            loop.remove_reader(reader)
-        finally:
-            reader.close()
-            writer.close()
-        loop.set_debug(True)
-        try:
-            assert adapter(http_api_event(), context) == ok("ok")
-        finally:
-            loop.set_debug(False)
-        assert shortcuts == []
-        assert adapter(http_api_event(), context) == ok("ok")
-        assert shortcuts == [True]
-
-    def test_a_request_still_waiting_after_its_first_step_runs_on(
-        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    def test_a_request_still_waiting_after_its_first_step_runs_on_to_its_answer(
+        self, make_adapter: AdapterFactory, context: FakeContext
     ) -> None:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             await asyncio.sleep(0.01)
@@ -558,12 +677,10 @@ class TestFirstStepShortcut:
         adapter = make_adapter(app, lifespan="off")
         assert adapter(http_api_event(), context) == ok("late")
         assert adapter(http_api_event(), context) == ok("late")
-        # The first left a cancelled deadline timer behind, which the second's iteration drops.
-        assert len(shortcuts) == 1
         assert not event_loop().is_running()
 
-    def test_keyboard_interrupt_in_the_first_step_leaves_the_loop_idle(
-        self, make_adapter: AdapterFactory, context: FakeContext, shortcuts: list[bool]
+    def test_keyboard_interrupt_in_the_app_leaves_the_loop_idle(
+        self, make_adapter: AdapterFactory, context: FakeContext
     ) -> None:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["path"] == "/stop":
@@ -573,7 +690,6 @@ class TestFirstStepShortcut:
         adapter = make_adapter(app, lifespan="off")
         with pytest.raises(KeyboardInterrupt):
             adapter(http_api_event(path="/stop"), context)
-        assert shortcuts == [True]
         assert not event_loop().is_running()
         assert asyncio._get_running_loop() is None
         assert adapter(http_api_event(), context) == ok("ok")

@@ -29,6 +29,7 @@ def test_exported_members() -> None:
         "ConfigurationError",
         "ConnectionGoneError",
         "EventHandlingError",
+        "EventLoopError",
         "InvalidRequestError",
         "LambdaAsgiError",
         "LambdaContext",

@@ -28,8 +28,8 @@ from starlette.routing import Route
 
 from lambda_asgi import Adapter, LifespanError, LifespanMode
 from lambda_asgi import lifespan as lifespan_module
+from lambda_asgi._loop import event_loop
 from lambda_asgi._types import ASGIApp, Message, Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.testing import FakeContext, http_api_event
 from tests.conftest import AdapterFactory
 

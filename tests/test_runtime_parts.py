@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import pytest
 
 from lambda_asgi import Adapter
+from lambda_asgi._loop import event_loop
 from lambda_asgi._types import Receive, Scope, Send
-from lambda_asgi.adapter import event_loop
 from lambda_asgi.emulator import RuntimeEmulator
 from lambda_asgi.exceptions import LambdaAsgiError, RuntimeAPIError
 from lambda_asgi.runtime import Context, Runtime, extension, load_handler, snapstart

@@ -21,7 +21,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..adapter import event_loop
+from .._loop import event_loop
 from ..runtime.streaming import DELIMITER, stream_invocation
 from ..testing import FakeContext
 from ._http import (

@@ -18,7 +18,8 @@ import sys
 from typing import Any
 
 from .. import logs
-from ..adapter import Adapter, event_loop
+from .._loop import event_loop
+from ..adapter import Adapter
 from ..exceptions import RuntimeAPIError
 from . import extension, snapstart
 from .client import Connection, error_document

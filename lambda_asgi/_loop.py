@@ -1,0 +1,150 @@
+"""The process's event loop, the driving of one synchronous invocation on it, and the deadline
+guard of those invocations.
+
+One loop per process, created on first use with the event loop policy in force (uvloop's, if
+the user installed it) and kept across invocations, so clients and pools made at startup keep
+working. Nothing here reaches into the loop's private state: an invocation is one
+``run_forever()``, which the request's task ends itself when it finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _exit
+from .cycle import task_factory
+from .exceptions import EventLoopError
+
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The process's event loop, made on first use (and again only if someone closed it)."""
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+        _loop.set_task_factory(task_factory)
+        _exit.close_at_exit(_loop)
+    return _loop
+
+
+def outside_any_loop(doing: str, instead: str) -> None:
+    """Raise EventLoopError if this thread is running an event loop, which running the
+    process loop to completion now would need to block."""
+    if asyncio._get_running_loop() is not None:
+        raise EventLoopError(f"the Adapter was {doing} a running event loop; {instead}")
+
+
+def run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run ``loop`` until ``task`` is done; the task stops the loop as it finishes, and
+    should anything else stop it earlier (an app calling ``loop.stop()``), it runs on."""
+    try:
+        while not task.done():
+            loop.run_forever()
+    except BaseException:
+        retrieve(task)
+        raise
+
+
+def retrieve(task: asyncio.Task[Any]) -> None:
+    """For a KeyboardInterrupt or SystemExit out of the app's task, on its way up: mark the
+    task's copy retrieved, as the exception propagating is the one to see."""
+    if task.done() and not task.cancelled():
+        task.exception()
+
+
+class Watchdog:
+    """The deadline guard of synchronous invocations, which run one at a time per process.
+
+    A timer on the loop would cost every loop iteration of a request that waits for I/O a
+    look at the timer heap, and a timer cancelled per invocation leaves a handle behind for
+    later iterations to skip. The guard lives on a sleeping thread instead: an invocation only
+    records its task and deadline (a few attribute writes, no lock); the thread wakes at the
+    deadline it last saw and, if the request it guards is still running past its own deadline,
+    has the loop cancel it (``call_soon_threadsafe``). Lambda's deadlines move forward, so the
+    thread usually wakes early, finds a later deadline and sleeps on: about once per function
+    timeout. Only an earlier deadline than the one it sleeps towards needs a wake-up call.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._expire: Callable[[asyncio.Task[Any], float], None] | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._at = 0.0
+        self._started = 0.0
+        self._delay = 0.0
+        self._wake = 0.0  # when the thread next looks; 0 while it is looking
+
+    def arm(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        delay: float,
+        expire: Callable[[asyncio.Task[Any], float], None],
+    ) -> None:
+        """Guard ``task`` for ``delay`` seconds: then, unless :meth:`disarm` came first, the
+        loop calls ``expire(task, started)`` with the ``time.monotonic()`` of this call."""
+        now = time.monotonic()
+        self._loop = loop
+        self._expire = expire
+        self._started = now
+        self._delay = delay
+        self._at = now + delay
+        self._task = task  # last: the thread reads it first, then the fields above
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._watch, name="lambda_asgi deadline", daemon=True
+            )
+            self._thread.start()
+        elif self._at < self._wake:
+            with self._condition:
+                self._condition.notify()
+
+    def disarm(self) -> None:
+        """The guarded task is done."""
+        self._task = None
+
+    def _watch(self) -> None:
+        with self._condition:
+            while True:
+                self._wake = 0.0
+                task = self._task
+                now = time.monotonic()
+                wake = now + self._delay
+                if task is not None and not task.done():
+                    if now < self._at:
+                        wake = self._at
+                    else:
+                        self._cancel(task)
+                self._wake = wake
+                self._condition.wait(wake - now)
+
+    def _cancel(self, task: asyncio.Task[Any]) -> None:
+        loop = self._loop
+        assert loop is not None
+        with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has nothing to cancel
+            loop.call_soon_threadsafe(self._fire, task, self._started)
+
+    def _fire(self, task: asyncio.Task[Any], started: float) -> None:
+        if task is self._task and not task.done() and self._expire is not None:
+            self._expire(task, started)
+
+
+watchdog = Watchdog()
+
+
+def _forget_watchdog() -> None:
+    """In a forked child, the parent's watchdog thread does not exist: start afresh."""
+    global watchdog
+    watchdog = Watchdog()
+
+
+os.register_at_fork(after_in_child=_forget_watchdog)
