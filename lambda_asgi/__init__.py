@@ -10,13 +10,17 @@ from ._types import LambdaContext, LifespanMode
 from .adapter import Adapter
 from .exceptions import (
     ConfigurationError,
+    ConnectionGoneError,
     EventHandlingError,
     InvalidRequestError,
     LambdaAsgiError,
     LifespanError,
+    ManagementAPIError,
+    MessageTooLargeError,
     ProtocolError,
     RuntimeAPIError,
     UnsupportedEventError,
+    WebSocketError,
 )
 
 __version__ = "0.1.0"
@@ -24,14 +28,18 @@ __version__ = "0.1.0"
 __all__ = [
     "Adapter",
     "ConfigurationError",
+    "ConnectionGoneError",
     "EventHandlingError",
     "InvalidRequestError",
     "LambdaAsgiError",
     "LambdaContext",
     "LifespanError",
     "LifespanMode",
+    "ManagementAPIError",
+    "MessageTooLargeError",
     "ProtocolError",
     "RuntimeAPIError",
     "UnsupportedEventError",
+    "WebSocketError",
     "__version__",
 ]

@@ -100,3 +100,57 @@ class RuntimeAPIError(LambdaAsgiError):
     """Raised when the Lambda Runtime API cannot be reached or answers what the custom runtime
     (:mod:`lambda_asgi.runtime`) cannot use: a bad address, a broken connection, a bad reply.
     """
+
+
+class WebSocketError(LambdaAsgiError):
+    """Raised when a WebSocket connection cannot be reached through API Gateway's Management
+    API (:mod:`lambda_asgi.websocket`); the base class of the errors below, raised itself when
+    the endpoint or region cannot be told, or a call needs a connection store that is missing.
+    """
+
+
+class ConnectionGoneError(WebSocketError, OSError):
+    """Raised when API Gateway answers 410 Gone: the connection ``connection_id`` no longer
+    exists (the client left, or the connection outlived its 2 hours or 10 idle minutes).
+
+    It is an :class:`OSError`, as the ASGI spec asks of a ``send()`` on a closed connection,
+    so Starlette and FastAPI turn it into ``WebSocketDisconnect``.
+    """
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"WebSocket connection {connection_id!r} is gone (410)")
+        self.connection_id = connection_id
+
+
+class MessageTooLargeError(WebSocketError, ValueError):
+    """Raised when a message is larger than API Gateway accepts: ``size`` bytes against the
+    ``limit`` of 131072 (128 KB). Checked before any call, and raised as well if API Gateway
+    answers 413.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"a WebSocket message of {size} bytes exceeds API Gateway's limit of {limit} bytes"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class ManagementAPIError(WebSocketError):
+    """Raised when a Management API call for ``connection_id`` fails for any other reason:
+    ``status`` is the HTTP status (None when no answer came: a network error, no credentials)
+    and ``code`` the AWS error code (``ForbiddenException``, ``LimitExceededException`` once
+    the retries ran out) or the botocore exception's name.
+    """
+
+    def __init__(
+        self, connection_id: str, status: int | None, code: str, message: str = ""
+    ) -> None:
+        detail = f": {message}" if message else ""
+        super().__init__(
+            f"Management API call for connection {connection_id!r} failed "
+            f"(status {status}, {code}){detail}"
+        )
+        self.connection_id = connection_id
+        self.status = status
+        self.code = code

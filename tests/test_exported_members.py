@@ -21,15 +21,19 @@ def test_exported_members() -> None:
     assert lambda_asgi.__all__ == [
         "Adapter",
         "ConfigurationError",
+        "ConnectionGoneError",
         "EventHandlingError",
         "InvalidRequestError",
         "LambdaAsgiError",
         "LambdaContext",
         "LifespanError",
         "LifespanMode",
+        "ManagementAPIError",
+        "MessageTooLargeError",
         "ProtocolError",
         "RuntimeAPIError",
         "UnsupportedEventError",
+        "WebSocketError",
         "__version__",
     ]
 
