@@ -207,11 +207,13 @@ class Results:
     """Modules that ``import lambda_asgi`` loads from the websocket package or boto3: none."""
 
     def median(self, kind: str, key: str) -> float:
-        return statistics.median(sample[key] for sample in self.samples if sample["kind"] == kind)
+        return statistics.median(
+            float(sample[key]) for sample in self.samples if sample["kind"] == kind
+        )
 
     @property
     def later_ms(self) -> float:
-        return statistics.median(ms for sample in self.samples for ms in sample["later_ms"])
+        return statistics.median(float(ms) for sample in self.samples for ms in sample["later_ms"])
 
     def figures(self) -> dict[str, float]:
         first = self.median("cold", "first_ms")
