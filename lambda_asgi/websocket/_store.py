@@ -57,7 +57,7 @@ class ConnectionStore(Protocol):
         """Keep ``record`` (replacing one with the same id) and join its ``groups``."""
 
     async def load(self, connection_id: str) -> ConnectionRecord | None:
-        """The record, with the groups the connection is in now; None when unknown."""
+        """The record, with the groups the connection is in now (sorted); None when unknown."""
 
     async def remove(self, connection_id: str) -> None:
         """Forget the connection, leaving all its groups; unknown ids are ignored."""
@@ -69,40 +69,43 @@ class ConnectionStore(Protocol):
         """Take the connection out of ``group`` (nothing happens if it is not in it)."""
 
     async def members(self, group: str) -> list[str]:
-        """The ids of the connections in ``group`` (in no particular order)."""
+        """The ids of the connections in ``group``, sorted."""
 
 
 class MemoryStore:
     """A :class:`ConnectionStore` in this process's memory, for tests and local serving.
 
     Safe to share between tasks and threads; records are copied in and out, so changing a
-    loaded record changes nothing stored.
+    loaded record changes nothing stored. Like :class:`DynamoDBStore`, it lists groups and
+    members sorted, and keeps a membership even for a connection it has no record of.
     """
 
     def __init__(self) -> None:
         self._records: dict[str, ConnectionRecord] = {}
-        self._groups: dict[str, dict[str, None]] = {}
+        self._groups: dict[str, set[str]] = {}
+        self._memberships: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     async def save(self, record: ConnectionRecord) -> None:
         stored = copy.deepcopy(record)
         with self._lock:
-            old = self._records.get(stored["connection_id"])
             self._records[stored["connection_id"]] = stored
-            groups = (old["groups"] if old else []) + stored["groups"]
-            stored["groups"] = []
-            for group in groups:
+            for group in stored["groups"]:
                 self._join(stored["connection_id"], group)
 
     async def load(self, connection_id: str) -> ConnectionRecord | None:
         with self._lock:
             record = self._records.get(connection_id)
-            return copy.deepcopy(record) if record is not None else None
+            if record is None:
+                return None
+            loaded = copy.deepcopy(record)
+            loaded["groups"] = sorted(self._memberships.get(connection_id, ()))
+            return loaded
 
     async def remove(self, connection_id: str) -> None:
         with self._lock:
-            record = self._records.pop(connection_id, None)
-            for group in record["groups"] if record else []:
+            self._records.pop(connection_id, None)
+            for group in list(self._memberships.get(connection_id, ())):
                 self._leave(connection_id, group)
 
     async def join(self, connection_id: str, group: str) -> None:
@@ -115,22 +118,21 @@ class MemoryStore:
 
     async def members(self, group: str) -> list[str]:
         with self._lock:
-            return list(self._groups.get(group, ()))
+            return sorted(self._groups.get(group, ()))
 
     def _join(self, connection_id: str, group: str) -> None:
-        self._groups.setdefault(group, {})[connection_id] = None
-        record = self._records.get(connection_id)
-        if record is not None and group not in record["groups"]:
-            record["groups"].append(group)
+        self._groups.setdefault(group, set()).add(connection_id)
+        self._memberships.setdefault(connection_id, set()).add(group)
 
     def _leave(self, connection_id: str, group: str) -> None:
-        members = self._groups.get(group, {})
-        members.pop(connection_id, None)
-        if not members:
-            self._groups.pop(group, None)
-        record = self._records.get(connection_id)
-        if record is not None and group in record["groups"]:
-            record["groups"].remove(group)
+        for index, key, value in (
+            (self._groups, group, connection_id),
+            (self._memberships, connection_id, group),
+        ):
+            entries = index.get(key, set())
+            entries.discard(value)
+            if not entries:
+                index.pop(key, None)
 
 
 def _connection_key(connection_id: str) -> str:
