@@ -217,6 +217,7 @@ def test_concurrent_first_uses_share_one_api_and_one_client(
     assert made == [
         {
             "service": "apigatewaymanagementapi",
+            "attempts": 1,
             "endpoint_url": ENDPOINT,
             "region_name": REGION,  # from the endpoint's host, not AWS_REGION
             "read_timeout": 10.0,
@@ -230,7 +231,7 @@ def test_the_client_is_made_on_first_call_without_sdk_retries() -> None:
     client = api._client_now()
     assert client.meta.endpoint_url == ENDPOINT
     assert client.meta.region_name == REGION
-    assert client.meta.config.retries["total_max_attempts"] == 1
+    assert client.meta.config.retries == {"total_max_attempts": 1, "mode": "standard"}
     assert client.meta.config.read_timeout == 3.0
     assert client.meta.config.max_pool_connections == _aws.WORKERS
 

@@ -87,18 +87,18 @@ async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
 
 
-def make_client(service: str, **kwargs: Any) -> Any:
+def make_client(service: str, *, attempts: int, **kwargs: Any) -> Any:
     """A boto3 client for ``service`` (importing boto3 on first use), made under the lock.
 
-    The SDK's own retries are turned off: callers decide what to retry and for how long, so a
-    throttled call cannot quietly take longer than API Gateway waits for the integration.
+    ``attempts`` caps botocore's own tries of a call (1: no retries, for callers that retry
+    themselves, so a throttled call cannot quietly outlast API Gateway's 29 seconds).
     """
     import boto3
     from botocore.config import Config
     from botocore.exceptions import NoRegionError
 
     config = Config(
-        retries={"total_max_attempts": 1},
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         connect_timeout=kwargs.pop("connect_timeout", 5),
         read_timeout=kwargs.pop("read_timeout", 10),
         max_pool_connections=WORKERS,

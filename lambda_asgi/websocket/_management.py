@@ -314,8 +314,10 @@ class ManagementAPI:
         host = (urlsplit(self.endpoint_url).hostname or "") if self.endpoint_url else ""
         match = _EXECUTE_API_HOST.fullmatch(host)
         region = match["region"] if match else self.region or environment_region()
+        # The SDK does not retry: _call does, within MAX_RETRY_SECONDS.
         client = make_client(
             "apigatewaymanagementapi",
+            attempts=1,
             endpoint_url=self.endpoint_url,
             region_name=region,
             read_timeout=self.timeout,
