@@ -176,10 +176,11 @@ class Connections:
                 except Exception as exc:
                     # One connection's failure must not cost the others their message.
                     logger.error(
-                        "broadcast to %s (request %s): connection %s failed: %r",
+                        "broadcast to %s (request %s): connection %s failed: %s: %s",
                         group,
                         request_id,
                         connection_id,
+                        type(exc).__name__,
                         exc,
                     )
                     result.failed[connection_id] = exc
@@ -246,8 +247,8 @@ class SyncConnections:
 def _encode(data: str | bytes) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+    if isinstance(data, bytes):
+        return data
     raise TypeError(f"a WebSocket message is str or bytes, not {type(data).__name__}")
 
 

@@ -300,9 +300,7 @@ class DynamoDBStore:
         with self._client_lock:
             if self._client is None:
                 # botocore's standard retries (3 tries) ride out brief throttling.
-                self._client = make_client(
-                    "dynamodb", attempts=3, region_name=environment_region()
-                )
+                self._client = make_client("dynamodb", attempts=3, region_name=environment_region())
             client = self._client
         try:
             answer: dict[str, Any] = getattr(client, operation)(**params)
