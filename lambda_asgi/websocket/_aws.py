@@ -41,7 +41,7 @@ class DaemonExecutor(Executor):
     def __init__(self, max_workers: int, name: str) -> None:
         self._max_workers = max_workers
         self._name = name
-        self._queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_WorkItem] = queue.SimpleQueue()
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -61,8 +61,8 @@ class DaemonExecutor(Executor):
         return future
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            future, call = item
+        while True:
+            future, call = self._queue.get()
             if future.set_running_or_notify_cancel():
                 try:
                     result = call()

@@ -253,26 +253,28 @@ class DynamoDBStore:
         return [item["sk"]["S"].removeprefix("conn#") for item in self._query(_group_key(group))]
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
-        """Batches of 25 writes; what DynamoDB leaves unprocessed is sent again, a few times."""
+        """Batches of 25 writes (DynamoDB's most per call)."""
         for start in range(0, len(requests), 25):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + 25]}
-            for delay in (0.05, 0.1, 0.2, 0.4, None):
-                answer = self._call("batch_write_item", RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                if delay is None:
-                    left = len(pending[self.table_name])
-                    logger.error(
-                        "DynamoDB left %d writes to %s unprocessed after 5 tries",
-                        left,
-                        self.table_name,
-                    )
-                    raise WebSocketError(
-                        f"DynamoDB left {left} writes to table {self.table_name} unprocessed "
-                        "(throttled): the connection store is incomplete"
-                    )
+            self._write_batch(requests[start : start + 25])
+
+    def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+        """One batch; what DynamoDB leaves unprocessed (throttled) is sent again, 5 tries."""
+        pending: dict[str, Any] = {self.table_name: batch}
+        for delay in (0.05, 0.1, 0.2, 0.4, None):
+            answer = self._call("batch_write_item", RequestItems=pending)
+            pending = answer.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            if delay is not None:
                 _pause(delay)
+        left = len(pending[self.table_name])
+        logger.error(
+            "DynamoDB left %d writes to %s unprocessed after 5 tries", left, self.table_name
+        )
+        raise WebSocketError(
+            f"DynamoDB left {left} writes to table {self.table_name} unprocessed "
+            "(throttled): the connection store is incomplete"
+        )
 
     def _query(self, pk: str, *, live_only: bool = True) -> Iterator[dict[str, Any]]:
         """Every item under ``pk`` in sort-key order, each page fetched as it is reached."""
