@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -326,18 +325,7 @@ def test_the_client_is_made_on_first_use_in_the_functions_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-west-1")  # wins over AWS_DEFAULT_REGION=us-east-1
-    boto3.client("dynamodb", region_name="eu-west-1").create_table(
-        TableName="connections",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_connection_table(region="eu-west-1")
     store = DynamoDBStore("connections")
     assert store._client is None
     run(store.save(record("a")))

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from lambda_asgi.websocket import _management
 
@@ -20,6 +22,7 @@ DOMAIN = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
 STAGE = "prod"
 ENDPOINT = f"https://{DOMAIN}/{STAGE}"
 CONNECTION = "L0SM9cOFvHcCIhw="
+ROOT = Path(__file__).resolve().parent.parent
 
 # A $default MESSAGE event as API Gateway sends it (the shape of the developer guide's sample
 # and of Powertools' test events): no headers, no query, the frame in body.
@@ -77,24 +80,29 @@ def stubbed_client() -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region_name=REGION)
 
 
-def create_connection_table(name: str = "connections") -> Any:
-    """The table docs/websocket-connections.md defines, in whatever DynamoDB boto3 reaches
-    (moto's, inside ``mock_aws``); returns a client for it."""
-    client = boto3.client("dynamodb", region_name="us-east-1")
+def documented_table() -> dict[str, Any]:
+    """The connection table's CloudFormation properties, from the block in the docs."""
+    page = (ROOT / "docs" / "websocket-connections.md").read_text()
+    block = re.search(r"```yaml[^\n]*\n(ConnectionsTable:\n.*?)```", page, re.DOTALL)
+    assert block is not None, "docs/websocket-connections.md lost its table definition"
+    resource: dict[str, Any] = yaml.safe_load(block[1])["ConnectionsTable"]
+    assert resource["Type"] == "AWS::DynamoDB::Table"
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+def create_connection_table(name: str = "connections", region: str = "us-east-1") -> Any:
+    """The table exactly as docs/websocket-connections.md defines it, in whatever DynamoDB
+    boto3 reaches (moto's, inside ``mock_aws``); returns a client for it."""
+    properties = documented_table()
+    client = boto3.client("dynamodb", region_name=region)
     client.create_table(
         TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        KeySchema=properties["KeySchema"],
+        BillingMode=properties["BillingMode"],
     )
     client.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+        TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
     )
     return client
