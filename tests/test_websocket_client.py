@@ -301,6 +301,24 @@ def test_from_event_takes_the_events_endpoint() -> None:
     assert repr(connections) == f"Connections({ENDPOINT!r}, store={store!r})"
 
 
+def test_from_scope_takes_the_endpoint_the_adapter_chose_else_the_events() -> None:
+    override = "https://ws.example.com/live"
+    scope: dict[str, Any] = {
+        "type": "websocket",
+        "extensions": {"aws.websocket": {"connection_id": "a", "endpoint": override}},
+        "aws.event": MESSAGE_EVENT,
+    }
+    assert Connections.from_scope(scope).endpoint_url == override
+    del scope["extensions"]
+    assert Connections.from_scope(scope, store=MemoryStore()).endpoint_url == ENDPOINT
+    with pytest.raises(WebSocketError) as raised:
+        Connections.from_scope({"type": "http", "extensions": {"aws.websocket": None}})
+    assert str(raised.value) == (
+        "the scope did not come from an API Gateway WebSocket event (it has neither an "
+        "aws.websocket extension nor aws.event): pass the endpoint to Connections()"
+    )
+
+
 # The sync facade
 
 

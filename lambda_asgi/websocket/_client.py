@@ -97,6 +97,29 @@ class Connections:
         """The client for the stage a WebSocket API event came from (see ``endpoint_for``)."""
         return cls(endpoint_for(event), store=store, api=api)
 
+    @classmethod
+    def from_scope(
+        cls,
+        scope: Mapping[str, Any],
+        *,
+        store: ConnectionStore | None = None,
+        api: ManagementSender | None = None,
+    ) -> Connections:
+        """The client for the stage an ASGI scope's WebSocket event came from: the
+        ``endpoint`` of the scope's ``aws.websocket`` extension (which honours the Adapter's
+        endpoint option), else the endpoint of the event in ``aws.event``."""
+        extensions = scope.get("extensions") or {}
+        extension = extensions.get("aws.websocket")
+        if isinstance(extension, Mapping) and "endpoint" in extension:
+            return cls(extension["endpoint"], store=store, api=api)
+        event = scope.get("aws.event")
+        if isinstance(event, Mapping):
+            return cls.from_event(event, store=store, api=api)
+        raise WebSocketError(
+            "the scope did not come from an API Gateway WebSocket event (it has neither an "
+            "aws.websocket extension nor aws.event): pass the endpoint to Connections()"
+        )
+
     def __repr__(self) -> str:
         return f"Connections({self.endpoint_url!r}, store={self.store!r})"
 
