@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
@@ -520,20 +521,59 @@ def test_errors_of_get_and_delete_are_mapped_too() -> None:
     assert (delete_error.value.status, delete_error.value.code) == (500, "InternalServerError")
 
 
-def test_no_answer_at_all_is_a_management_api_error_without_status(
-    caplog: pytest.LogCaptureFixture,
+def test_an_unreachable_endpoint_is_retried_then_a_management_api_error_without_status(
+    sleeps: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Nothing listens on port 1: the connection is refused at once.
-    api = ManagementAPI("http://127.0.0.1:1/prod")
+    # Nothing listens on port 1: each connection is refused at once.
+    api = ManagementAPI("http://127.0.0.1:1/prod", retries=2)
     with pytest.raises(ManagementAPIError) as raised:
         asyncio.run(api.post(CONNECTION, b"hello", request_id="r-8"))
     assert (raised.value.status, raised.value.code) == (None, "EndpointConnectionError")
-    [(level, message)] = websocket_logs(caplog)
+    assert sleeps == [0.05, 0.1]
+    logs = websocket_logs(caplog)
+    assert logs[:2] == [
+        (
+            "WARNING",
+            f"post_to_connection for connection {CONNECTION} (request r-8) did not reach API "
+            f"Gateway (EndpointConnectionError); retry {n} of 2 in {delay} s",
+        )
+        for n, delay in [(1, "0.05"), (2, "0.10")]
+    ]
+    level, message = logs[2]
     assert level == "ERROR"
     assert message.startswith(
         f"post_to_connection for connection {CONNECTION} (request r-8) failed: "
         "None EndpointConnectionError: Could not connect to the endpoint URL"
     )
+    assert message.endswith("(AWS request id -) after 2 retries")
+
+
+def test_a_connection_gone_stale_while_frozen_is_retried(sleeps: list[float]) -> None:
+    calls: list[dict[str, Any]] = []
+
+    class ThawedClient:
+        """Its kept-alive connection was closed by API Gateway while Lambda froze us."""
+
+        def post_to_connection(self, **params: Any) -> dict[str, Any]:
+            calls.append(params)
+            if len(calls) == 1:
+                raise ConnectionClosedError(endpoint_url=f"{ENDPOINT}/@connections/x")
+            return {}
+
+    asyncio.run(ManagementAPI(client=ThawedClient()).post(CONNECTION, b"hello"))
+    assert calls == [{"ConnectionId": CONNECTION, "Data": b"hello"}] * 2
+    assert sleeps == [0.05]
+
+
+def test_a_read_timeout_is_not_retried(sleeps: list[float]) -> None:
+    class SlowClient:
+        def post_to_connection(self, **params: Any) -> dict[str, Any]:
+            raise ReadTimeoutError(endpoint_url=ENDPOINT)
+
+    with pytest.raises(ManagementAPIError) as raised:
+        asyncio.run(ManagementAPI(client=SlowClient()).post(CONNECTION, b"hello"))
+    assert (raised.value.status, raised.value.code) == (None, "ReadTimeoutError")
+    assert sleeps == []
 
 
 # Retry settings

@@ -3,7 +3,8 @@
 Owns where that endpoint is (:func:`endpoint_for`), the one boto3 ``apigatewaymanagementapi``
 client per endpoint and execution environment (:func:`management_api`), and the calls
 (:class:`ManagementAPI`): the 128 KB check before any request, boto3 on worker threads so the
-event loop never blocks, bounded retries of 429, and AWS's errors mapped onto
+event loop never blocks, bounded retries of 429 and of requests that never reached API Gateway,
+and AWS's errors mapped onto
 lambda_asgi's: 410 :class:`~lambda_asgi.ConnectionGoneError`, 413
 :class:`~lambda_asgi.MessageTooLargeError`, anything else
 :class:`~lambda_asgi.ManagementAPIError`. Every failure is logged on ``lambda_asgi.websocket``
@@ -52,6 +53,9 @@ _EXECUTE_API_HOST = re.compile(
 _THROTTLED = frozenset(
     {"LimitExceededException", "TooManyRequestsException", "ThrottlingException"}
 )
+# The request never reached API Gateway: a kept-alive connection that went stale while the
+# execution environment was frozen, or one that could not be opened.
+_UNREACHED = frozenset({"ConnectionClosedError", "EndpointConnectionError", "ConnectTimeoutError"})
 _sleep = asyncio.sleep  # the retries' pause, replaced by tests
 
 
@@ -139,8 +143,13 @@ class _Failure(Exception):
         return self.code == "PayloadTooLargeException" or self.status == 413
 
     @property
-    def throttled(self) -> bool:
-        return self.code in _THROTTLED or self.status == 429
+    def retry_reason(self) -> str | None:
+        """Why the call may succeed if made again, or None."""
+        if self.code in _THROTTLED or self.status == 429:
+            return "throttled"
+        if self.code in _UNREACHED:
+            return "did not reach API Gateway"
+        return None
 
 
 class ManagementAPI:
@@ -150,9 +159,12 @@ class ManagementAPI:
     :func:`endpoint_for`), or None for the endpoint the environment configures. The region is
     taken from that host, else from ``region``, ``AWS_REGION`` or ``AWS_DEFAULT_REGION``.
     ``client`` is an ``apigatewaymanagementapi`` client to use instead of making one (a
-    botocore ``Stubber``'s in tests). A call answered 429 is retried ``retries`` times, after
-    ``backoff`` seconds doubling each time up to ``max_backoff``; the pauses may not add up
-    to more than :data:`MAX_RETRY_SECONDS`. ``timeout`` bounds each request's read.
+    botocore ``Stubber``'s in tests). A call answered 429, or that did not reach API Gateway
+    (a stale kept-alive connection after the environment was frozen, a connection refused or
+    timed out), is retried ``retries`` times, after ``backoff`` seconds doubling each time up
+    to ``max_backoff``; the pauses may not add up to more than :data:`MAX_RETRY_SECONDS`.
+    ``timeout`` bounds each request's read (a read that times out is not retried: the message
+    may have been delivered).
 
     Use :func:`management_api` rather than this constructor to share the client.
     """
@@ -193,7 +205,7 @@ class ManagementAPI:
         return f"ManagementAPI({self.endpoint_url!r})"
 
     def delays(self) -> list[float]:
-        """The pauses before each retry of a throttled call, in seconds."""
+        """The pauses before each retry of a call, in seconds."""
         return [min(self.max_backoff, self.backoff * 2**attempt) for attempt in range(self.retries)]
 
     async def post(self, connection_id: str, data: bytes, *, request_id: str = "-") -> None:
@@ -261,29 +273,30 @@ class ManagementAPI:
     async def _call(
         self, operation: str, connection_id: str, request_id: str, **params: Any
     ) -> dict[str, Any]:
-        """One operation, retried while throttled; a failure is raised as _Failure."""
+        """One operation, retried while throttled or unreachable; a failure is raised as
+        _Failure."""
         delays = self.delays()
-        for attempt in range(len(delays) + 1):
+        attempt = 0
+        while True:
             try:
                 return await run_blocking(self._invoke, operation, connection_id, params)
             except _Failure as failure:
-                if failure.throttled and attempt < len(delays):
-                    logger.warning(
-                        "%s for connection %s (request %s) throttled (%s); retry %d of %d "
-                        "in %.2f s",
-                        operation,
-                        connection_id,
-                        request_id,
-                        failure.code,
-                        attempt + 1,
-                        len(delays),
-                        delays[attempt],
-                    )
-                    await _sleep(delays[attempt])
-                    continue
-                failure.retries = attempt
-                raise
-        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+                if failure.retry_reason is None or attempt == len(delays):
+                    failure.retries = attempt
+                    raise
+                logger.warning(
+                    "%s for connection %s (request %s) %s (%s); retry %d of %d in %.2f s",
+                    operation,
+                    connection_id,
+                    request_id,
+                    failure.retry_reason,
+                    failure.code,
+                    attempt + 1,
+                    len(delays),
+                    delays[attempt],
+                )
+                await _sleep(delays[attempt])
+                attempt += 1
 
     def _invoke(self, operation: str, connection_id: str, params: dict[str, Any]) -> Any:
         """On a worker thread: the boto3 call itself, botocore's errors reduced to _Failure."""
@@ -357,7 +370,7 @@ class ManagementAPI:
         if failure.too_large and size is not None:
             logger.warning(text, *args)
             return MessageTooLargeError(size, MAX_MESSAGE_BYTES)
-        if failure.throttled:
+        if failure.retries:
             logger.error(text + " after %d retries", *args, failure.retries)
         else:
             logger.error(text, *args)
