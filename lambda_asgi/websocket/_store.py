@@ -153,8 +153,9 @@ class DynamoDBStore:
     and ``conn#{id}``/``group#{name}`` (read back by :meth:`load` and :meth:`remove` in the
     same query as the record). Every item expires ``ttl_seconds`` after it was written.
 
-    ``client`` is a boto3 ``dynamodb`` client to use instead of making one on first use.
-    DynamoDB's errors are logged and raised as :class:`~lambda_asgi.WebSocketError`.
+    ``client`` is a boto3 ``dynamodb`` client to use instead of making one on first use;
+    ``clock`` tells the time in epoch seconds (tests move it on to expire items). DynamoDB's
+    errors are logged and raised as :class:`~lambda_asgi.WebSocketError`.
     """
 
     def __init__(
