@@ -316,3 +316,37 @@ class TestUnderAPlainServer:
         with pytest.raises(ConnectionGoneError):
             await_(local.get("a"))
         assert received == ["x"]
+
+
+class SlowSends(CapturedSends):
+    """CapturedSends whose post waits on the loop first, as the Management API's does (a
+    boto3 call on a worker thread)."""
+
+    async def post(self, connection_id: str, data: bytes, *, request_id: str = "-") -> None:
+        await asyncio.sleep(0)
+        await super().post(connection_id, data, request_id=request_id)
+
+
+def test_quart_cancels_a_handler_that_awaits_io_so_it_has_no_chat_example() -> None:
+    # Why examples/chat has no Quart example (examples/README.md): Quart runs the handler
+    # beside a task reading receive() and cancels the handler once that task sees
+    # websocket.disconnect. An invocation holds the frame and then the end-of-invocation
+    # disconnect at once, so a handler that awaits real I/O is cancelled mid-message.
+    from quart import Quart, websocket
+
+    app = Quart(__name__)
+    received: list[str] = []
+
+    @app.websocket("/ws")
+    async def echo() -> None:
+        await websocket.accept()
+        while True:
+            text = await websocket.receive()
+            assert isinstance(text, str)
+            received.append(text)
+            await websocket.send(f"echo: {text}")
+
+    sent = SlowSends()
+    handler = Adapter(app, websocket_path="/ws", websocket_api=sent)
+    assert handler(message(ANN, "hello"), FakeContext()) == OK
+    assert (received, sent.sent) == (["hello"], {})
