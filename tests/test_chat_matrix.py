@@ -350,3 +350,12 @@ def test_quart_cancels_a_handler_that_awaits_io_so_it_has_no_chat_example() -> N
     handler = Adapter(app, websocket_path="/ws", websocket_api=sent)
     assert handler(message(ANN, "hello"), FakeContext()) == OK
     assert (received, sent.sent) == (["hello"], {})
+
+
+def test_channels_requirements_pin_the_tested_versions() -> None:
+    root = Path(__file__).parent.parent
+    pinned = set((root / "requirements" / "constraints.txt").read_text().splitlines())
+    text = (root / "examples" / "requirements" / "channels.txt").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert set(lines) <= pinned
+    assert {line.partition("==")[0] for line in lines} >= {"channels", "Django"}
