@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlencode
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
@@ -210,6 +210,8 @@ def split_json(data: bytes) -> list[dict[str, Any]]:
 
 
 @settings(max_examples=40, deadline=None)
+@example(nickname="ann", room_name="")  # a blank room is refused, not the default room
+@example(nickname="ann", room_name=None)
 @given(
     nickname=st.text(max_size=40),
     room_name=st.one_of(st.none(), st.text(max_size=40)),

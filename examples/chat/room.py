@@ -106,7 +106,7 @@ class ChatService:
         must be refused (no valid nickname or room in its query)."""
         # Behind API Gateway, message and $disconnect scopes carry the $connect query again
         # (the Adapter restores it from the store) unless the store has forgotten them.
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         nickname = (query.get("nickname") or [""])[-1]
         room = (query.get("room") or [DEFAULT_ROOM])[-1]
         info = websocket_info(scope)
