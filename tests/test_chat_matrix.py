@@ -158,8 +158,7 @@ def test_conversation(name: str) -> None:
     store = MemoryStore()
     sent = CapturedSends()
     chat = ChatService(store, api=sent)
-    lifespan = "off" if module is channels_chat else "auto"
-    handler = chat.adapter(module.create_app(chat), lifespan=lifespan)
+    handler = chat.adapter(module.create_app(chat))
     assert run(handler) == [result for _, result in CONVERSATION]
     assert {connection: decoded(data) for connection, data in sent.sent.items()} == RECEIVED
     assert sent.closed == []

@@ -50,7 +50,6 @@ def create_app(chat: ChatService) -> ProtocolTypeRouter:
             if self.session is not None:
                 await self.session.end()
 
-    # Channels has no lifespan: the Adapter runs with lifespan="off".
     return ProtocolTypeRouter(
         {"websocket": URLRouter([path(PATH.lstrip("/"), ChatConsumer.as_asgi())])}
     )
@@ -58,4 +57,4 @@ def create_app(chat: ChatService) -> ProtocolTypeRouter:
 
 chat = ChatService.from_environment()
 app = create_app(chat)
-handler = chat.adapter(app, lifespan="off")
+handler = chat.adapter(app)

@@ -95,10 +95,15 @@ class ChatService:
         table = environ.get("CHAT_TABLE")
         return cls(DynamoDBStore(table) if table else MemoryStore())
 
-    def adapter(self, app: Any, **options: Any) -> Adapter:
-        """The Lambda handler of ``app``, with this service's store and sender."""
+    def adapter(self, app: Any) -> Adapter:
+        """The Lambda handler of ``app``, with this service's store and sender. The chat has
+        no startup or shutdown work (and Channels no lifespan at all): no lifespan runs."""
         return Adapter(
-            app, websocket_path=PATH, websocket_store=self.store, websocket_api=self.api, **options
+            app,
+            websocket_path=PATH,
+            websocket_store=self.store,
+            websocket_api=self.api,
+            lifespan="off",
         )
 
     async def open(self, scope: Mapping[str, Any], send_text: SendText) -> Session | None:
