@@ -123,7 +123,9 @@ def build_cases() -> list[Case]:
         "powertools+tracer": Adapter(
             _app(pt_logger),
             lifespan="off",
-            powertools=Powertools(logger=pt_logger, metrics=Metrics(), tracer=Tracer()),
+            powertools=Powertools(
+                logger=pt_logger, metrics=Metrics(), tracer=Tracer(auto_patch=False)
+            ),
         ),
     }
     event = http_api_event(path="/items/7")

@@ -115,7 +115,15 @@ def finish(loop: asyncio.AbstractEventLoop) -> None:
                 ", ".join(sorted(task.get_name() for task in pending)),
             )
         loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
+        try:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except RuntimeError:
+            # Python 3.12+ joins the executor from a new thread, which interpreter shutdown
+            # refuses ("can't create new thread at interpreter shutdown"): join it here. The
+            # loop keeps its default executor private; asyncio.run() itself gets this far.
+            executor = getattr(loop, "_default_executor", None)
+            if executor is not None:
+                executor.shutdown(wait=True)
     finally:
         loop.close()
 

@@ -4,14 +4,15 @@ In the image (public.ecr.aws/lambda/python:3.11) the function directory is /var/
 working directory; ``/var/runtime/bootstrap`` exports ``AWS_EXECUTION_ENV`` and runs
 ``/var/lang/bin/python3.11 /var/runtime/bootstrap.py`` (through ``$AWS_LAMBDA_EXEC_WRAPPER`` when
 that is set), which puts /var/task first on ``sys.path``, leaves ``PYTHONPATH`` set to
-``$LAMBDA_RUNTIME_DIR`` and hands the ``$_HANDLER`` to awslambdaric, the official runtime client,
-which then talks to the Runtime API at ``$AWS_LAMBDA_RUNTIME_API``.
+``$LAMBDA_RUNTIME_DIR`` (which also holds boto3) and hands the ``$_HANDLER`` to awslambdaric,
+the official runtime client, which then talks to the Runtime API at ``$AWS_LAMBDA_RUNTIME_API``.
 
 :class:`LambdaImage` lays out the same pieces in a temporary directory: ``runtime/`` holds only
-awslambdaric and its dependencies (the image's /var/runtime), and ``lang/bin/python3.11`` runs
-this interpreter with ``-S`` (no site-packages, so nothing leaks in from the test venv) and
-``-v`` (every module's file is logged, so a test can prove where the code came from). The
-function runs with ``python -m awslambdaric HANDLER`` in the built function directory.
+awslambdaric, boto3 and their dependencies (the image's /var/runtime), and
+``lang/bin/python3.11`` runs this interpreter with ``-S`` (no site-packages, so nothing leaks in
+from the test venv) and ``-v`` (every module's file is logged, so a test can prove where the
+code came from). The function runs with ``python -m awslambdaric HANDLER`` in the built
+function directory.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ class LambdaImage:
         self.runtime = runtime
         self.runtime_dir = root / "runtime"
         self.runtime_dir.mkdir(parents=True)
-        _link_distribution("awslambdaric", self.runtime_dir)
+        # The image's /var/runtime also holds boto3 (and botocore ...), which functions import
+        # without packaging it, as the WebSocket chat function does.
+        for distribution in ("awslambdaric", "boto3"):
+            _link_distribution(distribution, self.runtime_dir)
         lang_bin = root / "lang" / "bin"
         lang_bin.mkdir(parents=True)
         self.python = lang_bin / runtime

@@ -341,3 +341,25 @@ def test_the_hook_runs_before_threads_are_joined_else_at_atexit(
     assert installed == [(kind, _exit.run)]
     for loop in _exit._loops:
         loop.close()
+
+
+def test_finish_joins_the_default_executor_itself_when_no_thread_may_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.12+ joins the default executor from a new thread, which interpreter shutdown
+    refuses: the work the executor still holds is waited for all the same."""
+    loop = asyncio.new_event_loop()
+    done: list[str] = []
+
+    def slow() -> None:
+        threading.Event().wait(0.2)
+        done.append("job")
+
+    loop.run_in_executor(None, slow)
+
+    async def refused() -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(loop, "shutdown_default_executor", refused)
+    _exit.finish(loop)
+    assert (done, loop.is_closed()) == (["job"], True)

@@ -11,11 +11,16 @@ lambda_asgi's RuntimeEmulator in place of the Runtime Interface Emulator, and ea
 ``sam local invoke`` gets a fresh container. Every invocation proves from the process's import
 log that lambda_asgi, the app and its dependencies came from the build, not from this checkout.
 
-``sam build`` runs once for the module (10 to 15 s); the module takes 15 to 35 s on two cores.
+The WebSocket chat function answers ``$connect``, a message and ``$disconnect`` the same way,
+with boto3 from the runtime directory (as in the image) and moto's server on 127.0.0.1 playing
+DynamoDB and the stage's ``@connections`` endpoint through ``AWS_ENDPOINT_URL``.
+
+``sam build`` runs once for the module (10 to 15 s); the module takes 25 to 50 s on two cores.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -26,18 +31,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.server import ThreadedMotoServer
 
 from examples.app import app
 from examples.store import CONTENT_DISPOSITION, PIXEL_PNG, STREAM_CHUNKS
 from lambda_asgi.exceptions import UnsupportedEventError
-from lambda_asgi.testing import FakeContext, function_url_event
+from lambda_asgi.testing import (
+    FakeContext,
+    function_url_event,
+    websocket_connect_event,
+    websocket_disconnect_event,
+    websocket_message_event,
+)
+from lambda_asgi.websocket import DynamoDBStore
 from tests.conftest import AdapterFactory
 from tests.lambda_image import Invoked, LambdaImage
+from tests.websocket_aws import documented_table
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv-sam" / "bin"
 FUNCTIONS = ("ExampleFunction", "StreamingFunction")
+CHAT = "ChatFunction"
 HANDLER = "examples.app.handler"
 RUNTIME = "python3.11"
 # sam build resolves the template's Runtime to that interpreter, and LambdaImage runs the
@@ -99,8 +116,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> LambdaImage:
 @pytest.fixture(scope="module")
 def envs(build: Path, image: LambdaImage) -> dict[str, dict[str, str]]:
     """Each built function's process environment, by logical ID."""
-    sam = probe("env", str(build / "template.yaml"), *FUNCTIONS)
-    return {name: image.environ(build / name, sam[name]) for name in FUNCTIONS}
+    sam = probe("env", str(build / "template.yaml"), *FUNCTIONS, CHAT)
+    return {name: image.environ(build / name, sam[name]) for name in (*FUNCTIONS, CHAT)}
 
 
 @pytest.fixture
@@ -151,6 +168,10 @@ def test_template_puts_the_app_behind_every_front_door() -> None:
         "LAMBDA_ASGI_INVOKE_MODE": "response_stream",
     }
     assert {name: output["Value"] for name, output in template["Outputs"].items()} == {
+        "ChatWebSocketUrl": {
+            "Fn::Sub": "wss://${ChatApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod"
+        },
+        "ChatFunctionName": {"Ref": "ChatFunction"},
         "HttpApiUrl": {
             "Fn::Sub": "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
         },
@@ -165,7 +186,7 @@ def test_template_puts_the_app_behind_every_front_door() -> None:
 
 def test_build_holds_the_package_the_app_and_its_dependencies(build: Path) -> None:
     built = probe("template", str(build / "template.yaml"))
-    for function in FUNCTIONS:
+    for function in (*FUNCTIONS, CHAT):
         task_root = build / function
         assert built["Resources"][function]["Properties"]["CodeUri"] == function
         for module in (*APP_MODULES, "fastapi/__init__.py", "python_multipart/__init__.py"):
@@ -174,6 +195,8 @@ def test_build_holds_the_package_the_app_and_its_dependencies(build: Path) -> No
         assert list(task_root.glob("pydantic_core/_pydantic_core.*.so"))
         assert os.access(task_root / "lambda_asgi" / "runtime" / "bootstrap", os.X_OK)
         assert not list(task_root.rglob("__pycache__"))
+        # boto3 comes with Lambda's Python runtime: the build does not carry a copy.
+        assert not (task_root / "boto3").exists()
 
 
 # The sample event's "Host" header and its multiValueHeaders entry disagree (1234567890 vs
@@ -321,3 +344,156 @@ def test_non_http_event_fails_the_invocation_with_a_named_error(
     package = build / "ExampleFunction" / "lambda_asgi"
     assert frames
     assert [frame for frame in frames if not Path(frame).is_relative_to(package)] == []
+
+
+def test_template_puts_the_chat_behind_a_websocket_api() -> None:
+    resources = probe("template", str(ROOT / "template.yaml"))["Resources"]
+    chat = {name: resource for name, resource in resources.items() if name.startswith("Chat")}
+    arn = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ChatApi}"
+    route = {"ApiId": {"Ref": "ChatApi"}, "Target": {"Fn::Sub": "integrations/${ChatIntegration}"}}
+    assert chat == {
+        "ChatFunction": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Description": "The FastAPI chat room of examples/chat behind the WebSocket API",
+                "Handler": "examples.chat.fastapi_chat.handler",
+                "Environment": {"Variables": {"CHAT_TABLE": {"Ref": "ChatConnectionsTable"}}},
+                "Policies": [
+                    {"DynamoDBCrudPolicy": {"TableName": {"Ref": "ChatConnectionsTable"}}},
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "execute-api:ManageConnections",
+                                "Resource": {"Fn::Sub": f"{arn}/prod/*/@connections/*"},
+                            }
+                        ]
+                    },
+                ],
+            },
+        },
+        "ChatApi": {
+            "Type": "AWS::ApiGatewayV2::Api",
+            "Properties": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-chat"},
+                "ProtocolType": "WEBSOCKET",
+                "RouteSelectionExpression": "$request.body.action",
+            },
+        },
+        "ChatIntegration": {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": "ChatApi"},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": {
+                    "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/"
+                    "2015-03-31/functions/${ChatFunction.Arn}/invocations"
+                },
+            },
+        },
+        "ChatConnectRoute": {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {**route, "RouteKey": "$connect"},
+        },
+        "ChatDisconnectRoute": {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {**route, "RouteKey": "$disconnect"},
+        },
+        "ChatDefaultRoute": {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {**route, "RouteKey": "$default"},
+        },
+        "ChatStage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "DependsOn": ["ChatConnectRoute", "ChatDisconnectRoute", "ChatDefaultRoute"],
+            "Properties": {"ApiId": {"Ref": "ChatApi"}, "StageName": "prod", "AutoDeploy": True},
+        },
+        "ChatInvokePermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": "ChatFunction"},
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": {"Fn::Sub": f"{arn}/*"},
+            },
+        },
+        # Exactly the table lambda_asgi.websocket's docs define for DynamoDBStore.
+        "ChatConnectionsTable": {"Type": "AWS::DynamoDB::Table", "Properties": documented_table()},
+    }
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """moto's server on 127.0.0.1, standing in for DynamoDB and the stage's @connections
+    endpoint: the one AWS_ENDPOINT_URL the function process is given reaches both."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, "testing" if name != "AWS_DEFAULT_REGION" else "us-east-1")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        # moto's state is this process's: leave none of it to tests that run later.
+        host, port = server.get_host_and_port()
+        dynamodb = boto3.client("dynamodb", endpoint_url=f"http://{host}:{port}")
+        for name in dynamodb.list_tables()["TableNames"]:
+            dynamodb.delete_table(TableName=name)
+        server.stop()
+        apigatewaymanagementapi_backends[MOTO_ACCOUNT]["us-east-1"].connections.clear()
+
+
+MOTO_ACCOUNT = "123456789012"
+ANN, BOB = "AnnConnId0=", "BobConnId0="
+
+
+def test_chat_function_answers_websocket_events(
+    moto_server: Any,
+    build: Path,
+    image: LambdaImage,
+    envs: dict[str, dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    host, port = moto_server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # sam local invoke resolves !Ref ChatConnectionsTable to the table's logical ID.
+    table = envs[CHAT]["CHAT_TABLE"]
+    properties = documented_table()
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        KeySchema=properties["KeySchema"],
+        BillingMode=properties["BillingMode"],
+    )
+    env = {**envs[CHAT], "AWS_ENDPOINT_URL": endpoint}
+    events = [
+        websocket_connect_event(connection_id=ANN, query="nickname=ann"),
+        websocket_connect_event(connection_id=BOB, query="nickname=bob"),
+        websocket_message_event(connection_id=ANN, body='{"action": "send", "text": "hi"}'),
+        websocket_disconnect_event(connection_id=BOB),
+    ]
+    results = []
+    for number, event in enumerate(events):
+        # A fresh process per event, as each sam local invoke (and often Lambda) is.
+        invoked = image.invoke(env, event, tmp_path / f"chat-{number}.log")
+        results.append((invoked.result.status, invoked.result.json()))
+        image.assert_ran_from(
+            invoked, build / CHAT, "examples/chat/fastapi_chat.py", "lambda_asgi/ws_cycle.py"
+        )
+        assert image.runtime_dir / "boto3" / "__init__.py" in invoked.loaded_files()
+    assert results == [("success", {"statusCode": 200})] * 4
+    posted = apigatewaymanagementapi_backends[MOTO_ACCOUNT]["us-east-1"].connections
+    # moto keeps each connection's posts as one byte string, under its percent-encoded id.
+    assert {name: connection.data for name, connection in posted.items()} == {
+        "AnnConnId0%3D": b"".join(
+            [
+                b'{"event":"joined","room":"lobby","nickname":"bob"}',
+                b'{"event":"message","room":"lobby","nickname":"ann","text":"hi"}',
+                b'{"event":"left","room":"lobby","nickname":"bob"}',
+            ]
+        ),
+        "BobConnId0%3D": b'{"event":"message","room":"lobby","nickname":"ann","text":"hi"}',
+    }
+    store = DynamoDBStore(table, client=dynamodb)
+    assert asyncio.run(store.members("room:lobby")) == [ANN]
+    assert asyncio.run(store.load(BOB)) is None
