@@ -131,8 +131,8 @@ async def set_cookies() -> Response[Any]:
     return _json({"set": ["session", "theme"]}, cookies=cookies)
 
 
-@get("/cookies")
-async def echo_cookies(request: Request[Any, Any, State]) -> dict[str, dict[str, str]]:
+@get("/cookies", sync_to_thread=True)  # a plain def, run on a worker thread
+def echo_cookies(request: Request[Any, Any, State]) -> dict[str, dict[str, str]]:
     return {"cookies": request.cookies}
 
 

@@ -96,7 +96,8 @@ async def set_cookies(request: Request) -> Response:
     return response
 
 
-async def echo_cookies(request: Request) -> Response:
+def echo_cookies(request: Request) -> Response:
+    # A plain def: Starlette runs it on a worker thread.
     return JSONResponse({"cookies": request.cookies})
 
 

@@ -1,7 +1,8 @@
 """lambda_asgi: run ASGI applications on AWS Lambda.
 
 ``handler = Adapter(app)`` serves any ASGI 3 app behind API Gateway (REST and HTTP APIs),
-Lambda Function URLs, Application Load Balancers, Lambda@Edge and VPC Lattice.
+Lambda Function URLs, Application Load Balancers, Lambda@Edge and VPC Lattice, and its
+``@app.websocket`` endpoints behind API Gateway WebSocket APIs.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from .exceptions import (
     UnsupportedEventError,
     WebSocketError,
 )
+from .sources import END_OF_INVOCATION, websocket_info
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "END_OF_INVOCATION",
     "Adapter",
     "ConfigurationError",
     "ConnectionGoneError",
@@ -42,4 +45,5 @@ __all__ = [
     "UnsupportedEventError",
     "WebSocketError",
     "__version__",
+    "websocket_info",
 ]

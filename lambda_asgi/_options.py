@@ -84,6 +84,17 @@ def seconds_option(option: str, value: float | None) -> float | None:
     return float(value)
 
 
+def timeout_option(option: str, value: float | None) -> float | None:
+    """A time limit in seconds, more than 0 and at most Lambda's 900; ``None`` for none."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 900:
+        raise ConfigurationError(
+            option, f"must be None or a number of seconds above 0, at most 900, got {value!r}"
+        )
+    return float(value)
+
+
 def flag_option(option: str, value: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(option, f"must be True or False, got {value!r}")
@@ -119,6 +130,39 @@ def sources_option(values: Iterable[Any]) -> tuple[Source, ...]:
             Source(name, value.matches, value.to_scope, value.to_response, response_limit=limit)
         )
     return tuple(result)
+
+
+def object_option(option: str, value: Any, methods: tuple[str, ...]) -> Any:
+    """None, or an object with every one of ``methods`` (a duck-typed protocol)."""
+    if value is None:
+        return None
+    missing = [name for name in methods if not callable(getattr(value, name, None))]
+    if missing:
+        raise ConfigurationError(option, f"{value!r:.60} lacks the method(s) {', '.join(missing)}")
+    return value
+
+
+def url_option(option: str, value: str | None) -> str | None:
+    """None, or an ``https://`` (or, for local emulators, ``http://``) URL without a trailing
+    slash."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ConfigurationError(option, f"must be an https:// URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def route_keys_option(option: str, value: bool | Iterable[str]) -> bool | frozenset[str]:
+    """``True`` (every route), ``False`` (none), or the route keys (``"$default"``, ``"chat"``)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str | bytes):
+        raise ConfigurationError(option, "must be True, False or a list of route keys")
+    keys = _iterate(option, value)
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise ConfigurationError(option, f"route keys must be strings, got {key!r}")
+    return frozenset(keys)
 
 
 def _iterate(option: str, values: Iterable[Any]) -> Iterable[Any]:

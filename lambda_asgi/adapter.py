@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, get_args
 
-from . import _options
+from . import _exit, _options
 from . import lifespan as _lifespan
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
@@ -28,12 +28,13 @@ from .exceptions import (
     UnsupportedEventError,
 )
 from .guards import oversize
-from .sources import SOURCES, detect
+from .sources import SOURCES, WEBSOCKET, detect
 from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
     from ._types import HTTPScope
     from .compression import Compression
+    from .ws_cycle import WebSocketOptions
 
 logger = logging.getLogger("lambda_asgi")
 
@@ -46,6 +47,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
         _loop.set_task_factory(task_factory)
+        _exit.close_at_exit(_loop)
     return _loop
 
 
@@ -55,7 +57,8 @@ class Adapter:
     ``handler = Adapter(app)`` then ``handler(event, context)`` returns the result dictionary
     for API Gateway REST and HTTP APIs (payload 1.0 and 2.0), Lambda Function URLs,
     Application Load Balancers (single- or multi-value headers), Lambda@Edge and VPC Lattice;
-    with ``events_path``, other events (SQS, SNS, S3, EventBridge, ...) reach the app too.
+    API Gateway WebSocket events run the app's websocket endpoint at ``websocket_path``; with
+    ``events_path``, other events (SQS, SNS, S3, EventBridge, ...) reach the app too.
     Every option is described, with its default and an example, in the docs' options page.
 
     Args:
@@ -64,6 +67,9 @@ class Adapter:
             carries on without it otherwise; ``"on"`` requires it (a missing or failing
             startup raises :class:`LifespanError`); ``"off"`` never sends lifespan events.
             Startup runs here, in the constructor, which is Lambda's init phase.
+        lifespan_timeout: seconds the lifespan startup may take (5 by default, within the
+            10 s Lambda allows its init phase); a startup still running then is cancelled and
+            :class:`LifespanError` raised. ``None`` waits for as long as startup takes.
         base_path: the base path of a custom domain's API mapping (``"/api"``), which the
             public URL carries but the app's routes do not; it becomes the scope's
             ``root_path`` (see the docs on paths).
@@ -89,6 +95,18 @@ class Adapter:
         graceful_shutdown: on Lambda, register an internal extension during init, so that
             Lambda sends SIGTERM before shutdown and the lifespan shutdown runs (only for an
             app whose lifespan started).
+        websocket_path: the path at which API Gateway WebSocket events reach the app (a
+            WebSocket API has one URL per stage), e.g. the ``"/ws"`` of ``@app.websocket``.
+        websocket_store: a connection store (``save``/``load``/``remove`` ...): ``$connect``
+            records the connection's headers, query and subprotocol there, and later events'
+            scopes get them back; ``None`` leaves MESSAGE scopes without them.
+        websocket_api: what sends messages to connections and closes them (``post`` and
+            ``delete``, like :class:`lambda_asgi.testing.CapturedSends`); ``None`` uses the
+            Management API through boto3.
+        websocket_endpoint: the Management API endpoint (``https://ws.example.com/prod``)
+            instead of the one the event names.
+        websocket_replies: on two-way routes, return what the app sends as the route response
+            instead of posting it: ``True`` for every route, or a list of route keys.
     """
 
     def __init__(
@@ -96,6 +114,7 @@ class Adapter:
         app: AnyASGIApp,
         *,
         lifespan: LifespanMode = "auto",
+        lifespan_timeout: float | None = _lifespan.STARTUP_TIMEOUT,
         base_path: str | None = None,
         text_mime_types: Iterable[str] = (),
         exclude_headers: Iterable[str] = (),
@@ -107,6 +126,11 @@ class Adapter:
         timeout_margin: float | None = 0.5,
         invoke_mode: str | None = None,
         graceful_shutdown: bool = True,
+        websocket_path: str = "/",
+        websocket_store: Any = None,
+        websocket_api: Any = None,
+        websocket_endpoint: str | None = None,
+        websocket_replies: bool | Iterable[str] = False,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
@@ -148,7 +172,18 @@ class Adapter:
         self.invoke_mode = _options.invoke_mode_option(invoke_mode)
         graceful = _options.flag_option("graceful_shutdown", graceful_shutdown)
         # --
-        self._lifespan = _lifespan.Lifespan(app, lifespan)
+        # -- API Gateway WebSocket APIs (lambda_asgi.ws_cycle, loaded by the first event) --
+        self._websocket = (
+            _options.path_option("websocket_path", websocket_path),
+            _options.object_option("websocket_store", websocket_store, _STORE_METHODS),
+            _options.object_option("websocket_api", websocket_api, ("post", "delete")),
+            _options.url_option("websocket_endpoint", websocket_endpoint),
+            _options.route_keys_option("websocket_replies", websocket_replies),
+        )
+        self._websocket_options: WebSocketOptions | None = None
+        # --
+        startup_timeout = _options.timeout_option("lifespan_timeout", lifespan_timeout)
+        self._lifespan = _lifespan.Lifespan(app, lifespan, startup_timeout)
         loop = event_loop()
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.running:
@@ -236,6 +271,8 @@ class Adapter:
     ) -> Any:
         try:
             source = self._detect(event)
+            if source is WEBSOCKET:
+                return await self._serve_websocket(event, context)
             request_id = getattr(context, "aws_request_id", "-")
             scope: HTTPScope | None = None
             try:
@@ -269,7 +306,8 @@ class Adapter:
                     task = asyncio.current_task()
                     if task not in self._expired:
                         raise  # not the deadline timer's
-                    response = self._timed_out(task, scope, request_id)
+                    route = f"{scope['method']} {scope['path']}"
+                    response = self._timed_out(task, route, request_id)
                 if scope["method"] == "HEAD" and response.body:
                     response = Response(response.status, response.headers, b"")
                 if self._compression is not None:
@@ -302,18 +340,34 @@ class Adapter:
                 return self._events
             raise
 
-    def _timed_out(self, task: asyncio.Task[Any], scope: HTTPScope, request_id: str) -> Response:
+    async def _serve_websocket(self, event: Any, context: LambdaContext) -> Any:
+        from . import ws_cycle  # only functions behind a WebSocket API pay for it
+
+        options = self._websocket_options
+        if options is None:
+            options = self._websocket_options = ws_cycle.WebSocketOptions(*self._websocket)
+        state = self._lifespan.state.copy()
+        try:
+            return await ws_cycle.handle(self.app, event, context, state, self.config, options)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task not in self._expired:
+                raise  # not the deadline timer's
+            what = f"WebSocket {event['requestContext'].get('routeKey')}"
+            self._timed_out(task, what, getattr(context, "aws_request_id", "-"))
+            return {"statusCode": 504}
+
+    def _timed_out(self, task: asyncio.Task[Any], route: str, request_id: str) -> Response:
         """The 504 for a request the deadline timer cancelled."""
         started = self._expired.pop(task)
         if sys.version_info >= (3, 11):
             task.uncancel()  # the cancellation was ours, and it is handled here
         logger.error(
             "request still running %.0f ms after it started, %.0f ms before the Lambda "
-            "deadline: cancelled it and answered 504 (%s %s, aws_request_id=%s)",
+            "deadline: cancelled it and answered 504 (%s, aws_request_id=%s)",
             (time.monotonic() - started) * 1000,
             (self._timeout_margin or 0.0) * 1000,
-            scope["method"],
-            scope["path"],
+            route,
             request_id,
         )
         return error_response(504, "Gateway Timeout")
@@ -356,6 +410,7 @@ class Adapter:
 
 
 _BUILT_IN = frozenset(SOURCES)
+_STORE_METHODS = ("save", "load", "remove")
 
 
 def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:

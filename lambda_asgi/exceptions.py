@@ -80,7 +80,9 @@ class EventHandlingError(LambdaAsgiError):
 
 
 class LifespanError(LambdaAsgiError):
-    """Raised when the ASGI lifespan startup fails, or is unsupported with ``lifespan="on"``.
+    """Raised when the ASGI lifespan startup fails, answers with a message other than
+    ``lifespan.startup.complete`` or ``lifespan.startup.failed``, does not finish within the
+    Adapter's ``lifespan_timeout``, or is unsupported with ``lifespan="on"``.
 
     Raised from the :class:`~lambda_asgi.Adapter` constructor, that is during Lambda's init
     phase, so Lambda reports an initialisation error instead of serving a broken app.

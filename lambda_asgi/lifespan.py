@@ -10,11 +10,11 @@ event loop in between, so whatever startup created (pools, clients) lives on tha
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -26,16 +26,35 @@ from .exceptions import LifespanError
 
 logger = logging.getLogger("lambda_asgi")
 
+STARTUP_TIMEOUT = 5.0
+"""Seconds startup may take by default: half of the 10 s Lambda allows its whole init phase,
+imports included (provisioned concurrency and SnapStart allow more)."""
+
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds shutdown may take; Lambda itself allows about 0.5 s after SIGTERM."""
+
+STOP_TIMEOUT = 1.0
+"""Seconds a cancelled lifespan task may take to end."""
+
+_ANSWERS = frozenset(
+    {
+        "lifespan.startup.complete",
+        "lifespan.startup.failed",
+        "lifespan.shutdown.complete",
+        "lifespan.shutdown.failed",
+    }
+)
 
 
 class Lifespan:
     """One app's lifespan: ``startup()`` once, ``shutdown()`` at most once."""
 
-    def __init__(self, app: ASGIApp, mode: LifespanMode) -> None:
+    def __init__(
+        self, app: ASGIApp, mode: LifespanMode, timeout: float | None = STARTUP_TIMEOUT
+    ) -> None:
         self.app = app
         self.mode = mode
+        self.timeout = timeout
         self.state: dict[str, Any] = {}
         self.running = False
         self._task: asyncio.Task[None] | None = None
@@ -44,8 +63,9 @@ class Lifespan:
         self._error: BaseException | None = None
 
     async def startup(self) -> None:
-        """Run the app's startup; raise LifespanError when it fails (or is unsupported with
-        mode "on")."""
+        """Run the app's startup; raise LifespanError when it fails, answers with anything but
+        a startup message, does not finish within ``timeout`` seconds, or is unsupported with
+        mode "on". Whenever it raises, the app's lifespan task has been cancelled."""
         if self.mode == "off":
             return
         loop = asyncio.get_running_loop()
@@ -53,14 +73,27 @@ class Lifespan:
         self._outcome = loop.create_future()
         self._task = loop.create_task(self._main())
         self._inbox.put_nowait({"type": "lifespan.startup"})
-        message = await self._next_outcome()
-        kind = message["type"]
+        try:
+            message = await asyncio.wait_for(self._next_outcome(), self.timeout)
+        except asyncio.TimeoutError:
+            await self._stop()
+            raise LifespanError(
+                f"lifespan startup did not finish within {self.timeout} s "
+                "(Adapter option lifespan_timeout); the app's lifespan task was cancelled"
+            ) from None
+        kind = message.get("type") if isinstance(message, Mapping) else None
         if kind == "lifespan.startup.complete":
             self.running = True
             return
         if kind == "lifespan.startup.failed":
             await self._stop()
             raise LifespanError(f"lifespan startup failed: {message.get('message') or 'no reason'}")
+        if kind != _ENDED:
+            await self._stop()
+            raise LifespanError(
+                f"the app answered lifespan.startup with {_describe(message)} instead of "
+                "lifespan.startup.complete or lifespan.startup.failed"
+            )
         # The app never answered the startup: it raised or returned, so it has no lifespan.
         if self.mode == "on":
             raise LifespanError(
@@ -88,26 +121,41 @@ class Lifespan:
             logger.error("lifespan shutdown did not finish within %s s", SHUTDOWN_TIMEOUT)
             await self._stop()
             return
-        kind = message["type"]
+        kind = message.get("type") if isinstance(message, Mapping) else None
         if kind == "lifespan.shutdown.failed":
             logger.error("lifespan shutdown failed: %s", message.get("message") or "no reason")
-        elif kind != "lifespan.shutdown.complete":
+        elif kind == _ENDED:
             logger.error("lifespan shutdown did not complete (%s)", self._describe_error())
+        elif kind != "lifespan.shutdown.complete":
+            logger.error(
+                "the app answered lifespan.shutdown with %s instead of "
+                "lifespan.shutdown.complete or lifespan.shutdown.failed",
+                _describe(message),
+            )
+            await self._stop()
 
     async def _stop(self) -> None:
-        """Cancel the lifespan task if it is still running, and let it finish."""
+        """Cancel the lifespan task if it is still running, and let it finish (within
+        STOP_TIMEOUT: a task that ignores its cancellation is left to the exit's)."""
         task = self._task
         if task is not None and not task.done():
             task.cancel()
-            await asyncio.wait([task])
+            await asyncio.wait([task], timeout=STOP_TIMEOUT)
+            if not task.done():
+                logger.error(
+                    "the app's lifespan task ignored its cancellation and is still running"
+                )
 
     async def _next_outcome(self) -> Message:
         assert self._outcome is not None
         return await self._outcome
 
-    def _resolve(self, message: Message) -> None:
-        if self._outcome is not None and not self._outcome.done():
-            self._outcome.set_result(message)
+    def _resolve(self, message: Message) -> bool:
+        """Make ``message`` the outcome awaited, if one is; whether it was."""
+        if self._outcome is None or self._outcome.done():
+            return False
+        self._outcome.set_result(message)
+        return True
 
     def _describe_error(self) -> str:
         if self._error is None:
@@ -127,23 +175,29 @@ class Lifespan:
             if self.running:
                 logger.exception("lifespan task raised while the app was running")
         finally:
-            self._resolve({"type": "lifespan.ended"})
+            self._resolve({"type": _ENDED})
 
     async def _receive(self) -> Message:
         assert self._inbox is not None
         return await self._inbox.get()
 
     async def _send(self, message: Message) -> None:
-        kind = message.get("type")
-        if kind in (
-            "lifespan.startup.complete",
-            "lifespan.startup.failed",
-            "lifespan.shutdown.complete",
-            "lifespan.shutdown.failed",
-        ):
-            self._resolve(message)
-        else:
-            logger.error("lifespan: unexpected message %r from the app", kind)
+        kind = message.get("type") if isinstance(message, Mapping) else None
+        # Until startup completes, whatever comes is the answer to it, and judged there.
+        if not ((kind in _ANSWERS or not self.running) and self._resolve(message)):
+            logger.error("lifespan: unexpected message %s from the app", _describe(message))
+
+
+_ENDED = "lifespan.ended"
+"""The type of the outcome :meth:`Lifespan._main` reports when the app's lifespan returns or
+raises; not an ASGI message."""
+
+
+def _describe(message: Any) -> str:
+    """A message as an error names it: its type, or what it is if it has none."""
+    if isinstance(message, Mapping) and isinstance(message.get("type"), str):
+        return repr(message["type"])
+    return f"a message that is not a dict with a 'type' string ({message!r:.80})"
 
 
 # -- running shutdown at SIGTERM and at exit ---------------------------------------------
@@ -153,13 +207,13 @@ _installed = False
 
 
 def register(lifespan: Lifespan, loop: asyncio.AbstractEventLoop) -> None:
-    """Arrange for ``lifespan.shutdown()`` at SIGTERM or interpreter exit."""
+    """Arrange for ``lifespan.shutdown()`` at SIGTERM or interpreter exit (lambda_asgi._exit
+    calls :func:`shutdown_all` for the exit)."""
     global _installed
     _pending.append((lifespan, loop))
     if _installed:
         return
     _installed = True
-    atexit.register(shutdown_all)
     if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, _sigterm_handler(previous))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -161,3 +162,49 @@ async def failing_startup(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 NOT_CALLABLE = 42
+
+
+async def urls(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers 204 on ``/empty``; anything else gets the URL the app would build for the
+    request (scheme, host, path) as text."""
+    if scope["path"] == "/empty":
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    host = dict(scope["headers"]).get(b"host", b"").decode()
+    url = f"{scope['scheme']}://{host}{scope['path']}"
+    await _answer(send, 200, [(b"content-type", b"text/plain")], url.encode())
+
+
+async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
+    """Streams three chunks; each waits until the test lets it go (``RELEASE``), so a test
+    sees whether each chunk reaches the client before the next one is made."""
+    headers = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for number in range(3):
+        await asyncio.get_running_loop().run_in_executor(None, RELEASE.acquire)
+        chunk = f"chunk {number}\n".encode()
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+RELEASE = threading.Semaphore(0)
+streaming_adapter = Adapter(streaming, invoke_mode="response_stream", lifespan="off")
+"""A streaming Adapter, as behind a Function URL with InvokeMode RESPONSE_STREAM."""
+urls_adapter = Adapter(urls, lifespan="off")
+
+
+async def failing_stream(scope: Scope, receive: Receive, send: Send) -> None:
+    """Starts a streamed response, sends one chunk, then fails."""
+    headers = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise RuntimeError("the stream broke")
+
+
+failing_stream_adapter = Adapter(failing_stream, invoke_mode="response_stream", lifespan="off")
+
+
+def interrupted(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """As if Ctrl-C arrived while the handler ran."""
+    raise KeyboardInterrupt

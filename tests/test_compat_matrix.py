@@ -279,6 +279,37 @@ def test_shutdown_closes_each_store() -> None:
     assert json.loads(done.stdout) == expected
 
 
+EXIT_PROBE = """
+import atexit, importlib, json, sys
+from lambda_asgi.testing import FakeContext, http_api_event
+from tests.compat import EXAMPLES
+
+example = next(example for example in EXAMPLES if example.name == sys.argv[1])
+module = importlib.import_module(example.module)
+store = example.store(module, module.handler)
+# atexit handlers run after Python has waited for the process's threads.
+atexit.register(lambda: print(json.dumps({"closed before exit": store.closed})))
+event = http_api_event(path="/cookies", cookies={"theme": "dark"})
+result = module.handler(event, FakeContext())
+print(json.dumps({"status": result["statusCode"], "body": json.loads(result["body"])}))
+"""
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[example.name for example in EXAMPLES])
+def test_the_process_exits_after_the_sync_endpoint(example: Example) -> None:
+    """GET /cookies is a plain ``def`` wherever the framework allows one (not Falcon's ASGI
+    app), which runs on a non-daemon worker thread: served last, it must not keep the process
+    from exiting, and the lifespan shutdown still runs on the way out."""
+    root = Path(__file__).parent.parent
+    probe = [sys.executable, "-W", "error", "-c", EXIT_PROBE, example.name]
+    done = subprocess.run(probe, cwd=root, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [
+        {"status": 200, "body": {"cookies": {"theme": "dark"}}},
+        {"closed before exit": example.lifespan == "on"},
+    ]
+
+
 def test_requirements_files_pin_the_tested_versions() -> None:
     """examples/requirements/<name>.txt, what a Lambda package installs, holds the versions
     this suite runs, the framework's own distribution among them."""

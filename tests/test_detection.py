@@ -18,11 +18,15 @@ from lambda_asgi.testing import (
     http_api_event,
     lattice_event,
     rest_event,
+    websocket_connect_event,
+    websocket_disconnect_event,
+    websocket_message_event,
 )
 from tests.apps import RecordingApp
 from tests.conftest import AdapterFactory
 
 SUPPORTED = (
+    "websocket",
     "alb",
     "rest",
     "function_url",
@@ -54,6 +58,9 @@ SUPPORTED_NAMES = ", ".join(SUPPORTED)
         (lattice_event(), "lattice"),
         (lattice_event(query="a=1", method="PUT"), "lattice"),
         (lattice_event(version=1), "lattice_v1"),
+        (websocket_connect_event(), "websocket"),
+        (websocket_message_event(), "websocket"),
+        (websocket_disconnect_event(), "websocket"),
     ],
 )
 def test_builder_events_are_detected(event: dict[str, Any], name: str) -> None:
@@ -236,7 +243,10 @@ SCHEDULED = {
     "resources": ["arn:aws:events:us-east-1:123456789012:rule/my-schedule"],
     "detail": {},
 }
-WEBSOCKET_HINT = "It looks like an API Gateway WebSocket event, which is not supported yet"
+WEBSOCKET_HINT = (
+    "It looks like an API Gateway WebSocket event, but without the requestContext.eventType "
+    "(CONNECT, MESSAGE or DISCONNECT) and connectionId every WebSocket event carries"
+)
 EDGE_CF: dict[str, Any] = EDGE["Records"][0]["cf"]
 EDGE_VIEWER_RESPONSE = {
     "Records": [
@@ -275,7 +285,14 @@ EDGE_NO_REQUEST_HINT = (
 
 
 @pytest.mark.parametrize(
-    ("event", "name"), [(LATTICE_V2, "lattice"), (LATTICE_V1, "lattice_v1"), (EDGE, "edge")]
+    ("event", "name"),
+    [
+        (LATTICE_V2, "lattice"),
+        (LATTICE_V1, "lattice_v1"),
+        (EDGE, "edge"),
+        (WEBSOCKET_CONNECT, "websocket"),
+        (WEBSOCKET_MESSAGE, "websocket"),
+    ],
 )
 def test_aws_sample_events_are_detected(event: dict[str, Any], name: str) -> None:
     assert detect(event).name == name
@@ -304,9 +321,15 @@ DIRECT_HINT = "Adapter(app, events_path='/events') delivers direct invokes to th
 @pytest.mark.parametrize(
     ("event", "hint"),
     [
-        (WEBSOCKET_CONNECT, WEBSOCKET_HINT),
-        (WEBSOCKET_MESSAGE, WEBSOCKET_HINT),
         ({**WEBSOCKET_MESSAGE, "requestContext": {"connectionId": "Ab1="}}, WEBSOCKET_HINT),
+        (
+            {**WEBSOCKET_MESSAGE, "requestContext": {"eventType": "PING", "connectionId": "A="}},
+            WEBSOCKET_HINT,
+        ),
+        (
+            {**WEBSOCKET_MESSAGE, "requestContext": {"eventType": "MESSAGE", "connectionId": 7}},
+            WEBSOCKET_HINT,
+        ),
         (EDGE_VIEWER_RESPONSE, response_hint("viewer-response")),
         (EDGE_ORIGIN_RESPONSE, response_hint("origin-response")),
         (EDGE_UNTYPED_RESPONSE, response_hint("response")),

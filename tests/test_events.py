@@ -281,14 +281,22 @@ def test_without_the_option_events_are_unsupported_with_a_hint(
     assert app.scopes == []
 
 
-def test_websocket_events_stay_unsupported_with_events_path(
+def test_websocket_events_are_never_taken_for_events(
     make_adapter: AdapterFactory, context: FakeContext
 ) -> None:
-    app = RecordingApp()
+    scopes: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scopes.append(scope)
+
+    adapter = make_adapter(app, lifespan="off", events_path="/events")
     event = {"requestContext": {"eventType": "MESSAGE", "connectionId": "Ab1="}, "body": "hi"}
+    assert adapter(event, context) == {"statusCode": 200}
+    assert [scope["type"] for scope in scopes] == ["websocket"]
+    # Half a WebSocket event is not an event for events_path either.
     with pytest.raises(UnsupportedEventError, match="WebSocket"):
-        make_adapter(app, events_path="/events")(event, context)
-    assert app.scopes == []
+        adapter({"requestContext": {"connectionId": "Ab1="}, "body": "hi"}, context)
+    assert len(scopes) == 1
 
 
 def test_http_events_are_never_taken_for_events(

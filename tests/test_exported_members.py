@@ -8,6 +8,11 @@ import lambda_asgi
 import lambda_asgi.testing
 
 
+def _isort_style(name: str) -> tuple[int, str]:
+    """Ruff's order for ``__all__`` (RUF022): constants, then classes, then the rest."""
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
 def test_exported_members() -> None:
     exported = set(lambda_asgi.__all__)
     # Submodules appear as attributes once anything imported them; they are not exports.
@@ -17,8 +22,9 @@ def test_exported_members() -> None:
         if not name.startswith("_") and not isinstance(value, ModuleType)
     } - {"annotations"}
     assert exported == public | {"__version__"}
-    assert lambda_asgi.__all__ == sorted(lambda_asgi.__all__)
+    assert lambda_asgi.__all__ == sorted(lambda_asgi.__all__, key=_isort_style)
     assert lambda_asgi.__all__ == [
+        "END_OF_INVOCATION",
         "Adapter",
         "ConfigurationError",
         "ConnectionGoneError",
@@ -35,6 +41,7 @@ def test_exported_members() -> None:
         "UnsupportedEventError",
         "WebSocketError",
         "__version__",
+        "websocket_info",
     ]
 
 

@@ -18,6 +18,7 @@ def test_reprs() -> None:
         f"Response(200, [(b'a', b'b')], {b'x' * 40!r}...)"
     )
     assert [repr(source) for source in SOURCES] == [
+        "<Source websocket>",
         "<Source alb>",
         "<Source rest>",
         "<Source function_url>",
@@ -102,10 +103,19 @@ import sys
 import lambda_asgi
 from lambda_asgi.sources import EDGE, LATTICE, LATTICE_V1
 from lambda_asgi.testing import FakeContext, edge_event, http_api_event, lattice_event
+sys.modules.pop("lambda_asgi.testing._websocket")  # the builders' module, not the adapter's
 
-deferred = ("lambda_asgi.sources.edge", "lambda_asgi.sources.lattice")
+deferred = (
+    "lambda_asgi.sources.edge",
+    "lambda_asgi.sources.lattice",
+    "lambda_asgi.sources.websocket",
+    "lambda_asgi.ws_cycle",
+    "lambda_asgi.testing._websocket",
+)
 
 async def app(scope, receive, send):
+    if scope["type"] == "websocket":
+        return await send({"type": "websocket.accept"})
     headers = [(b"content-type", b"text/plain")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": scope["path"].encode()})
@@ -124,15 +134,23 @@ assert "lambda_asgi.sources.lattice" in sys.modules
 print(handler(lattice_event(path="/l2"), FakeContext())["body"])
 print(handler(lattice_event(path="/l1", version=1), FakeContext())["body"])
 print(handler(edge_event(path="/e"), FakeContext())["body"])
+assert not any(name in sys.modules for name in deferred[2:]), "loaded without need"
+assert "boto3" not in sys.modules
+from lambda_asgi.sources import WEBSOCKET
+assert WEBSOCKET.to_response(Response(200, [], b""), {}, Config()) == {"statusCode": 200}
+assert "lambda_asgi.sources.websocket" in sys.modules
+event = {"requestContext": {"eventType": "CONNECT", "connectionId": "c="}}
+print(handler(event, FakeContext())["statusCode"])
+assert "lambda_asgi.ws_cycle" in sys.modules and "boto3" not in sys.modules
 """
 
 
-def test_edge_and_lattice_load_with_their_first_event() -> None:
+def test_edge_lattice_and_websocket_load_with_their_first_event() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", _FRESH_PROCESS], capture_output=True, text=True, check=False
     )
     assert completed.stderr == ""
-    assert completed.stdout.split() == ["/l2", "/l1", "/e"]
+    assert completed.stdout.split() == ["/l2", "/l1", "/e", "200"]
 
 
 def test_response_header_bytes_outside_utf_8_are_read_as_latin_1() -> None:

@@ -5,7 +5,7 @@ interpreter exit."""
 from __future__ import annotations
 
 import asyncio
-import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -217,6 +217,127 @@ def test_startup_failed_is_an_error(mode: LifespanMode, failed: Message, text: s
     assert str(caught.value) == f"lifespan startup failed: {text}"
 
 
+def startup_answered_with(answer: Any, cancelled: list[str]) -> ASGIApp:
+    """An app that answers lifespan.startup with ``answer``, then waits for the next message
+    (which never comes), noting its cancellation."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert await receive() == {"type": "lifespan.startup"}
+        await send(answer)
+        try:
+            await receive()
+        except asyncio.CancelledError:
+            cancelled.append("lifespan task cancelled")
+            raise
+
+    return app
+
+
+BAD_ANSWER = "the app answered lifespan.startup with {} instead of lifespan.startup.complete or "
+BAD_ANSWER += "lifespan.startup.failed"
+
+
+@pytest.mark.parametrize("mode", ["auto", "on"])
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        ({"type": "http.response.start", "status": 200, "headers": []}, "'http.response.start'"),
+        ({"type": "lifespan.shutdown.complete"}, "'lifespan.shutdown.complete'"),
+        ({"type": "lifespan.startup.progress"}, "'lifespan.startup.progress'"),
+        ({"status": 200}, "a message that is not a dict with a 'type' string ({'status': 200})"),
+        (
+            "lifespan.startup.complete",
+            "a message that is not a dict with a 'type' string ('lifespan.startup.complete')",
+        ),
+    ],
+    ids=["http", "shutdown", "unknown", "untyped", "not-a-dict"],
+)
+def test_startup_answered_with_another_message_is_an_error(
+    mode: LifespanMode, answer: Any, named: str, logged: Logged
+) -> None:
+    cancelled: list[str] = []
+    before = asyncio.all_tasks(event_loop())
+    with pytest.raises(LifespanError) as caught:
+        Adapter(startup_answered_with(answer, cancelled), lifespan=mode)
+    assert str(caught.value) == BAD_ANSWER.format(named)
+    assert cancelled == ["lifespan task cancelled"]
+    assert asyncio.all_tasks(event_loop()) == before
+    assert logged() == []
+
+
+def startup_that_hangs(cancelled: list[str]) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append("lifespan task cancelled")
+            raise
+
+    return app
+
+
+@pytest.mark.parametrize("mode", ["auto", "on"])
+def test_startup_that_does_not_finish_in_time_is_an_error(
+    mode: LifespanMode, logged: Logged
+) -> None:
+    cancelled: list[str] = []
+    before = asyncio.all_tasks(event_loop())
+    with pytest.raises(LifespanError) as caught:
+        Adapter(startup_that_hangs(cancelled), lifespan=mode, lifespan_timeout=0.05)
+    assert str(caught.value) == (
+        "lifespan startup did not finish within 0.05 s (Adapter option lifespan_timeout); "
+        "the app's lifespan task was cancelled"
+    )
+    assert caught.value.__cause__ is None
+    assert cancelled == ["lifespan task cancelled"]
+    assert asyncio.all_tasks(event_loop()) == before
+    assert logged() == []
+
+
+def test_a_lifespan_task_that_ignores_its_cancellation_is_left_and_logged(
+    monkeypatch: pytest.MonkeyPatch, logged: Logged
+) -> None:
+    monkeypatch.setattr(lifespan_module, "STOP_TIMEOUT", 0.05)
+    release = asyncio.Event()
+    ended: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):  # the misbehaviour under test
+                await release.wait()
+        ended.append("released")
+
+    with pytest.raises(LifespanError, match=r"did not finish within 0\.05 s"):
+        Adapter(app, lifespan_timeout=0.05)
+    assert logged() == [
+        error("the app's lifespan task ignored its cancellation and is still running")
+    ]
+    release.set()
+    event_loop().run_until_complete(asyncio.sleep(0.01))
+    assert ended == ["released"]
+
+
+@pytest.mark.parametrize("timeout", [None, 30])
+def test_a_slow_startup_within_the_limit_completes(
+    make_adapter: AdapterFactory, context: FakeContext, timeout: float | None
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            return await answer_ok(send)
+        assert await receive() == {"type": "lifespan.startup"}
+        await asyncio.sleep(0.01)
+        scope["state"]["ready"] = True
+        await send(COMPLETE)
+        assert await receive() == {"type": "lifespan.shutdown"}
+        await send({"type": "lifespan.shutdown.complete"})
+
+    adapter = make_adapter(app, lifespan="on", lifespan_timeout=timeout)
+    assert adapter.state == {"ready": True}
+    assert adapter(http_api_event(), context) == OK
+
+
 def test_off_never_sends_a_lifespan_scope(
     make_adapter: AdapterFactory, context: FakeContext
 ) -> None:
@@ -228,21 +349,23 @@ def test_off_never_sends_a_lifespan_scope(
     assert adapter.state == {}
 
 
-def test_unexpected_message_is_logged(
-    make_adapter: AdapterFactory, context: FakeContext, logged: Logged
-) -> None:
+def test_a_message_nobody_waits_for_is_logged(context: FakeContext, logged: Logged) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             return await answer_ok(send)
         await receive()
-        await send({"type": "lifespan.startup.progress"})
         await send(COMPLETE)
+        await send({"type": "lifespan.startup.progress"})  # nobody waits for a message now
         await receive()
         await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
 
-    assert make_adapter(app)(http_api_event(), context) == OK
+    adapter = Adapter(app)
+    assert adapter(http_api_event(), context) == OK
+    adapter.shutdown()
     assert logged() == [
-        error("lifespan: unexpected message 'lifespan.startup.progress' from the app")
+        error("lifespan: unexpected message 'lifespan.startup.progress' from the app"),
+        error("lifespan: unexpected message 'lifespan.shutdown.complete' from the app"),
     ]
 
 
@@ -296,6 +419,32 @@ def test_shutdown_that_hangs_is_cut_off(logged: Logged, monkeypatch: pytest.Monk
     [(name, level, message)] = logged()
     assert (name, level) == ("lambda_asgi", logging.ERROR)
     assert message.startswith("lifespan shutdown did not finish within ")
+
+
+def test_shutdown_answered_with_another_message_is_logged_and_the_task_stopped(
+    logged: Logged,
+) -> None:
+    cancelled: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send(COMPLETE)
+        assert await receive() == {"type": "lifespan.shutdown"}
+        await send(COMPLETE)  # the startup's answer, again
+        try:
+            await receive()
+        except asyncio.CancelledError:
+            cancelled.append("lifespan task cancelled")
+            raise
+
+    Adapter(app).shutdown()
+    assert cancelled == ["lifespan task cancelled"]
+    assert logged() == [
+        error(
+            "the app answered lifespan.shutdown with 'lifespan.startup.complete' instead of "
+            "lifespan.shutdown.complete or lifespan.shutdown.failed"
+        )
+    ]
 
 
 def test_lifespan_task_raising_while_running_is_logged(
@@ -382,7 +531,6 @@ def test_register_installs_the_handlers_once(
 ) -> None:
     installed: list[Any] = []
     monkeypatch.setattr(lifespan_module, "_installed", False)
-    monkeypatch.setattr(atexit, "register", installed.append)
     monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.append(signum))
     lifespan = lifespan_module.Lifespan(no_lifespan, "auto")
     for _ in range(2):
@@ -392,9 +540,9 @@ def test_register_installs_the_handlers_once(
         else:
             thread.start()
             thread.join()
-    # SIGTERM handlers can only be installed from the main thread.
-    expected = [lifespan_module.shutdown_all, signal.SIGTERM]
-    assert installed == expected if main_thread else expected[:1]
+    # SIGTERM handlers can only be installed from the main thread; the exit is
+    # lambda_asgi._exit's, which runs shutdown_all() (tests/test_exit.py).
+    assert installed == ([signal.SIGTERM] if main_thread else [])
 
 
 @pytest.mark.parametrize("previous", [signal.SIG_DFL, None])

@@ -130,6 +130,7 @@ class _BadLimit(_Nameless):
 
 
 _SOURCES_MESSAGE = "sources: NotASource() is not a source: it lacks matches, to_scope, to_response"
+_LIMIT = "must be None or a number of seconds above 0, at most 900"
 _RANGE = "must be None or a number of seconds from 0 to 900"
 
 
@@ -219,6 +220,16 @@ _RANGE = "must be None or a number of seconds from 0 to 900"
             {"timeout_margin": float("nan")},
             "timeout_margin",
             f"timeout_margin: {_RANGE}, got nan",
+        ),
+        ({"lifespan_timeout": 0}, "lifespan_timeout", f"lifespan_timeout: {_LIMIT}, got 0"),
+        ({"lifespan_timeout": -1}, "lifespan_timeout", f"lifespan_timeout: {_LIMIT}, got -1"),
+        ({"lifespan_timeout": 901}, "lifespan_timeout", f"lifespan_timeout: {_LIMIT}, got 901"),
+        ({"lifespan_timeout": True}, "lifespan_timeout", f"lifespan_timeout: {_LIMIT}, got True"),
+        ({"lifespan_timeout": "5"}, "lifespan_timeout", f"lifespan_timeout: {_LIMIT}, got '5'"),
+        (
+            {"lifespan_timeout": float("inf")},
+            "lifespan_timeout",
+            f"lifespan_timeout: {_LIMIT}, got inf",
         ),
     ],
 )

@@ -642,6 +642,7 @@ def test_fake_context(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_exported_names() -> None:
     assert testing.__all__ == [
+        "CapturedSends",
         "FakeContext",
         "alb_event",
         "dynamodb_event",
@@ -656,4 +657,7 @@ def test_exported_names() -> None:
         "scheduled_event",
         "sns_event",
         "sqs_event",
+        "websocket_connect_event",
+        "websocket_disconnect_event",
+        "websocket_message_event",
     ]

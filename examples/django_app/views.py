@@ -88,7 +88,8 @@ async def set_cookies(request: HttpRequest) -> HttpResponse:
     return response
 
 
-async def echo_cookies(request: HttpRequest) -> HttpResponse:
+def echo_cookies(request: HttpRequest) -> HttpResponse:
+    # A plain def: Django's ASGI handler runs it on a worker thread.
     return JsonResponse({"cookies": request.COOKIES})
 
 

@@ -2,9 +2,11 @@
 
 ``invoke`` runs one invocation in this process and prints the Lambda result as JSON on stdout
 (logs and the app's prints go to stderr, so stdout pipes into ``jq``); ``event`` prints the
-event a front door would send; ``serve`` runs a local HTTP server (:mod:`.serve`) that turns
-each request into that front door's event. Mistakes in the command line, the event file or
-the APP argument are one line on stderr and exit status 2, never a traceback.
+event a front door would send; ``serve`` runs a local server on uvicorn (:mod:`.serve`, the
+``serve`` extra) that turns each request into that front door's event, or plays a WebSocket
+API with its ``@connections`` endpoint (:mod:`._websocket`). Mistakes in the command line,
+the event file or the APP argument are one line on stderr and exit status 2, never a
+traceback.
 
 Imported only by the console script: ``import lambda_asgi`` never loads it.
 """
@@ -34,13 +36,16 @@ from ._sources import (
     DEFAULT_SOURCE,
     REQUEST_OPTIONS,
     SOURCES,
+    WEBSOCKET,
     CliSource,
     add_request_options,
     for_adapter_source,
     request_from,
     sources_help,
 )
-from .serve import LocalServer
+from ._websocket import WebSocketAPI, management_environment
+from ._ws_events import RouteSelection
+from .serve import LocalServer, listen
 
 __all__ = ["main"]
 
@@ -131,15 +136,16 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve APP over HTTP the way a front door calls it",
-        description="A local HTTP server: each request becomes SOURCE's event, the handler "
-        "runs, and its result goes back as SOURCE would send it. One access-log line per "
-        "request on stderr.",
-        **layout,
+        description="A local server (uvicorn, from the serve extra): each request becomes "
+        "SOURCE's event, the handler runs, and its result goes back as SOURCE would send it. "
+        "With --source websocket, a WebSocket API with its @connections endpoint. One "
+        "access-log line per request on stderr.",
+        **{**layout, "epilog": sources_help(serve=True)},
     )
     serve.add_argument("app", metavar="APP", help=_APP_HELP)
     serve.add_argument(
         "--source",
-        choices=SOURCES,
+        choices=[*SOURCES, WEBSOCKET],
         default=DEFAULT_SOURCE,
         metavar="SOURCE",
         help="front door to play, one of those below (%(default)s)",
@@ -150,6 +156,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--reload", action="store_true", help="restart when a .py file under the cwd changes"
+    )
+    websocket = serve.add_argument_group("WebSocket API (--source websocket)")
+    websocket.add_argument(
+        "--route-selection",
+        metavar="EXPRESSION",
+        help="the API's route selection expression (default: $request.body.action)",
+    )
+    websocket.add_argument(
+        "--routes",
+        metavar="ROUTES",
+        help="the API's custom route keys, comma-separated (default: any value is a route)",
+    )
+    websocket.add_argument(
+        "--two-way",
+        metavar="ROUTES",
+        help="routes whose result body goes back to the client, comma-separated "
+        "(e.g. '$default,echo')",
     )
     serve.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the reloader's socket
     serve.set_defaults(run=_serve)
@@ -243,29 +266,77 @@ def _event(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    websocket = _websocket_api(args)
     stop = threading.Event()
     if args.reload:
         from ._reload import Reloader
 
-        child = ["serve", args.app, "--source", args.source]
-        reloader = Reloader(child + ["--traceback"] * args.traceback, args.host, args.port)
+        reloader = Reloader(child_arguments(args), args.host, args.port)
         with _StopOnSignals(stop):
             reloader.run(stop)
         return 0
-    handler = load_handler(args.app)
-    sock = None if args.fd is None else socket.socket(fileno=args.fd)
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)
+    else:
+        try:
+            sock = listen(args.host, args.port)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    endpoint = None
+    if websocket is not None:  # before the import: handlers often make their client there
+        endpoint = management_environment(*sock.getsockname()[:2])
+    source = None if websocket else SOURCES[args.source]
     try:
-        server = LocalServer(handler, SOURCES[args.source], args.host, args.port, sock=sock)
-    except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+        server = LocalServer(load_handler(args.app), source, sock=sock, websocket=websocket)
+    except BaseException:
+        sock.close()
+        raise
     print(
         f"lambda-asgi: serving {args.app} as {args.source} on {server.url} (Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )
+    if endpoint is not None:
+        print(
+            f"lambda-asgi: @connections endpoint {endpoint} "
+            "(AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI for the handler)",
+            file=sys.stderr,
+            flush=True,
+        )
     with _StopOnSignals(stop):
         server.serve(stop)
     return 0
+
+
+_WEBSOCKET_OPTIONS = ("route_selection", "routes", "two_way")
+
+
+def child_arguments(args: argparse.Namespace) -> list[str]:
+    """The command line of the server process ``--reload`` restarts."""
+    child = ["serve", args.app, "--source", args.source]
+    for option in _WEBSOCKET_OPTIONS:
+        if getattr(args, option) is not None:
+            child += ["--" + option.replace("_", "-"), getattr(args, option)]
+    return child + ["--traceback"] * args.traceback
+
+
+def _websocket_api(args: argparse.Namespace) -> WebSocketAPI | None:
+    """The WebSocket API the options describe, or None for an HTTP source."""
+    given = [name for name in _WEBSOCKET_OPTIONS if getattr(args, name) is not None]
+    if args.source != WEBSOCKET:
+        if given:
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise CliError(f"{options} only apply to --source websocket")
+        return None
+    selection = RouteSelection(
+        args.route_selection or "$request.body.action",
+        None if args.routes is None else _route_keys(args.routes),
+    )
+    return WebSocketAPI(selection, _route_keys(args.two_way or ""))
+
+
+def _route_keys(text: str) -> frozenset[str]:
+    return frozenset(key.strip() for key in text.split(",") if key.strip())
 
 
 class _StopOnSignals:

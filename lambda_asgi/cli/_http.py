@@ -34,6 +34,10 @@ class MalformedResultError(LambdaAsgiError):
     """Raised when a handler's result is one the front door would answer with a 502."""
 
 
+class ServerStoppingError(LambdaAsgiError):
+    """Raised for an invocation that ``serve`` refuses because it is stopping."""
+
+
 ResultReader = Callable[[Any, Mapping[str, Any]], HttpResponse]
 """``(result, event) -> HttpResponse``; raises :class:`MalformedResultError`."""
 
@@ -53,6 +57,12 @@ def bad_gateway() -> HttpResponse:
     """What API Gateway answers when the function fails or returns something unusable."""
     body = b'{"message":"Internal Server Error"}'
     return HttpResponse(502, "Bad Gateway", [("Content-Type", "application/json")], body)
+
+
+def service_unavailable() -> HttpResponse:
+    """``serve``'s answer to a request still waiting for the handler when it stops."""
+    body = b'{"message":"Service Unavailable"}'
+    return HttpResponse(503, "Service Unavailable", [("Content-Type", "application/json")], body)
 
 
 def rest_result(result: Any, event: Mapping[str, Any]) -> HttpResponse:

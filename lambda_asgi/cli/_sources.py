@@ -64,12 +64,17 @@ SOURCES: Mapping[str, CliSource] = {source.name: source for source in (
 )}
 # fmt: on
 DEFAULT_SOURCE = "http-api"
+WEBSOCKET = "websocket"
+"""The source only ``serve`` plays: a WebSocket API (:mod:`._websocket`)."""
 
 
-def sources_help() -> str:
-    """The epilog listing every source, for ``--help``."""
-    width = max(len(name) for name in SOURCES)
-    lines = [f"  {name:<{width}}  {source.summary}" for name, source in SOURCES.items()]
+def sources_help(*, serve: bool = False) -> str:
+    """The epilog listing every source, for ``--help`` (with ``serve``'s own)."""
+    summaries = {name: source.summary for name, source in SOURCES.items()}
+    if serve:
+        summaries[WEBSOCKET] = "API Gateway WebSocket API, with its @connections endpoint"
+    width = max(len(name) for name in summaries)
+    lines = [f"  {name:<{width}}  {summary}" for name, summary in summaries.items()]
     return "sources:\n" + "\n".join(lines)
 
 
@@ -137,3 +142,17 @@ def _read_body(path: str) -> bytes:
             return file.read()
     except OSError as exc:
         raise CliError(f"cannot read the body file {path!r}: {exc.strerror}") from exc
+
+
+def without_headers(event: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    """``event`` less the headers ``names`` (lowercase), wherever its front door puts them:
+    ``headers`` and ``multiValueHeaders``, or CloudFront's ``cf.request.headers``."""
+    records = event.get("Records")
+    places = [event.get("headers"), event.get("multiValueHeaders")]
+    if records:
+        places.append(records[0]["cf"]["request"]["headers"])
+    for headers in places:
+        if headers:
+            for name in [name for name in headers if name.lower() in names]:
+                del headers[name]
+    return event

@@ -1,253 +1,219 @@
-"""``lambda-asgi serve``: a local HTTP server that plays one AWS front door.
+"""``lambda-asgi serve``: uvicorn in front, one Lambda execution environment behind.
 
-Each HTTP request becomes the event the chosen front door would send (real method, path as
-sent on the wire, raw query, headers, cookies and body), the handler runs, and its result
-goes back to the client the way that front door would return it. Connections are handled on
-threads, but invocations run one at a time on the thread that called :meth:`LocalServer.serve`,
-like one Lambda execution environment, and so always on the same thread as the Adapter's loop.
+uvicorn (the ``serve`` extra, imported only here and only when a server is made) accepts the
+connections and runs the bridge apps of :mod:`._bridge` (HTTP) and :mod:`._websocket`
+(WebSocket APIs) on its own event loop, in a thread of its own. The user's handler is
+synchronous and owns its event loop, so it never runs on uvicorn's: every invocation goes
+through a queue to the one thread that called :meth:`LocalServer.serve` and runs there, one
+at a time, like a single execution environment. A bridge awaits the outcome without blocking
+uvicorn's loop, so requests keep arriving (and ``@connections`` calls keep being answered)
+while the handler runs.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import logging
 import queue
 import socket
 import threading
-import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from .._types import Receive, Scope, Send
 from ..testing import FakeContext
-from ._app import Handler
-from ._http import HttpResponse, answer, bad_gateway
+from ._app import CliError, Handler
+from ._bridge import HttpBridge
+from ._http import ServerStoppingError
 from ._sources import CliSource
+
+if TYPE_CHECKING:
+    from ._websocket import WebSocketAPI
 
 logger = logging.getLogger("lambda_asgi.cli")
 
-# Framing and hop-by-hop headers belong to this server's connection, not to the event; the
-# X-Forwarded-* pair is the front door's own, set from what this server is.
-_NOT_FORWARDED = frozenset(
-    {
-        "connection",
-        "content-length",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "x-forwarded-port",
-        "x-forwarded-proto",
-    }
-)
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+INSTALL_HINT = "lambda-asgi serve needs uvicorn: pip install 'lambda-asgi[serve]'"
+GRACE_SECONDS = 1
+"""How long a stop waits for open connections (a streamed response, a WebSocket's
+``$disconnect``) before uvicorn cancels them."""
+
+Settle = Callable[[Any, BaseException | None], None]
+Run = Callable[[Handler, Any], Any]
 
 
 class _Invocation:
-    """One event waiting for the invoking thread, and then its outcome."""
+    __slots__ = ("event", "run", "settle")
 
-    __slots__ = ("done", "error", "event", "result")
-
-    def __init__(self, event: dict[str, Any]) -> None:
+    def __init__(self, event: Any, run: Run, settle: Settle) -> None:
         self.event = event
-        self.done = threading.Event()
-        self.result: Any = None
-        self.error: Exception | None = None
+        self.run = run
+        self.settle = settle
+
+
+def call_handler(handler: Handler, event: Any) -> Any:
+    """One ordinary invocation: the handler's result, or its exception."""
+    return handler(event, FakeContext())
 
 
 class LocalServer:
-    """An HTTP/1.1 server on ``host:port`` (or an already listening ``sock``) that answers
-    every request through ``handler`` as ``source`` would."""
+    """uvicorn on ``host:port`` (or on an already listening ``sock``) answering every request
+    through ``handler`` as ``source`` would, or as a WebSocket API with ``websocket``."""
 
     def __init__(
         self,
         handler: Handler,
-        source: CliSource,
+        source: CliSource | None,
         host: str = "127.0.0.1",
         port: int = 3000,
         *,
         sock: socket.socket | None = None,
+        websocket: WebSocketAPI | None = None,
     ) -> None:
+        try:
+            import uvicorn
+        except ImportError as exc:
+            raise CliError(INSTALL_HINT) from exc
         self.handler = handler
         self.source = source
         self._pending: queue.SimpleQueue[_Invocation] = queue.SimpleQueue()
-        self._httpd = _HTTPServer((host, port), _RequestHandler, bind_and_activate=sock is None)
-        if sock is not None:
-            self._httpd.socket.close()
-            self._httpd.socket = sock
-            self._httpd.server_address = sock.getsockname()
-        self._httpd.local = self
+        self._closed = False
+        self.sock = listen(host, port) if sock is None else sock
+        self.websocket = websocket
+        app: Callable[[Scope, Receive, Send], Awaitable[None]]
+        if websocket is not None:
+            websocket.bind(self)
+            app = websocket
+        else:
+            assert source is not None, "an HTTP server plays a source"
+            app = HttpBridge(self, source)
+        config = uvicorn.Config(
+            app,
+            lifespan="off",  # the Adapter runs the app's lifespan itself, as on Lambda
+            http="h11",
+            ws="websockets-sansio",
+            log_config=None,
+            log_level="warning",
+            proxy_headers=False,  # this server is the front door: nothing in front to trust
+            access_log=False,  # the bridges write their own access-log lines
+            server_header=False,
+            headers=[("Server", f"lambda-asgi/{__version__}")],
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+        self._uvicorn = uvicorn.Server(config)
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return int(self.sock.getsockname()[1])
+
+    @property
+    def host(self) -> str:
+        return str(self.sock.getsockname()[0])
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        scheme = "http" if self.websocket is None else "ws"
+        return f"{scheme}://{authority(self.host, self.port)}"
 
     def serve(self, stop: threading.Event) -> None:
-        """Accept connections on a thread and run invocations here until ``stop`` is set."""
-        listener = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        listener.start()
+        """Run uvicorn on a thread and the invocations here until ``stop`` is set or Ctrl-C;
+        then let open connections finish (still invoking: a WebSocket's ``$disconnect``) for
+        up to :data:`GRACE_SECONDS`. A second Ctrl-C stops without waiting for them."""
+        thread = threading.Thread(target=self._run_uvicorn, name="lambda-asgi-uvicorn")
+        thread.start()
+        interrupted = False
         try:
-            while not stop.is_set():
-                try:
-                    invocation = self._pending.get(timeout=0.05)
-                except queue.Empty:
-                    continue
-                try:
-                    invocation.result = self.handler(invocation.event, FakeContext())
-                except Exception as exc:
-                    invocation.error = exc
-                invocation.done.set()
+            try:
+                while not stop.is_set() and thread.is_alive():
+                    self._step()
+            except KeyboardInterrupt:
+                interrupted = True
+            self._uvicorn.should_exit = True
+            while thread.is_alive():
+                self._step()
+        except BaseException:  # a second Ctrl-C: open connections are not waited for
+            self._uvicorn.force_exit = True
+            raise
         finally:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            listener.join()
+            # What still waits for the handler is refused; uvicorn stops within its grace
+            # period (cancelling what still runs then), at once when forced.
+            self._closed = True
+            self._uvicorn.should_exit = True
+            self._refuse_pending()
+            thread.join()
+            self.sock.close()
+        if interrupted:
+            raise KeyboardInterrupt
 
-    def respond(self, event: dict[str, Any]) -> HttpResponse:
-        """Invoke the handler with ``event`` (on the serving thread) and turn its result into
-        the front door's response; a failed invocation is a 502, as API Gateway answers."""
-        invocation = _Invocation(event)
-        self._pending.put(invocation)
-        invocation.done.wait()
-        if invocation.error is not None:
-            error = invocation.error
-            logger.error(
-                "the handler raised %s: %s; answering 502",
-                type(error).__name__,
-                error,
-                exc_info=error,
-            )
-            return bad_gateway()
-        try:  # the front door receives the result as JSON, as Lambda serializes it
-            result = json.loads(json.dumps(invocation.result))
-        except (TypeError, ValueError) as exc:
-            logger.error("Lambda cannot serialize the handler's result (%s); answering 502", exc)
-            return bad_gateway()
-        return answer(self.source.read_result, result, event)
+    def _run_uvicorn(self) -> None:
+        asyncio.run(self._uvicorn.serve(sockets=[self.sock]))
 
-    def event_for(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client: str
-    ) -> dict[str, Any]:
-        """The event the front door sends for this request."""
-        path, _, query = target.partition("?")
-        forwarded = [(name, value) for name, value in headers if name.lower() not in _NOT_FORWARDED]
-        forwarded += [("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", str(self.port))]
-        content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
-        request: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "query": query or None,
-            "headers": forwarded,
-            "body": _event_body(body, content_type),
-            "source_ip": client,
-        }
-        host = next((v for n, v in headers if n.lower() == "host"), None)
-        if self.source.host_keyword and host:
-            request[self.source.host_keyword] = host
-        return self.source.build(**request)
-
-
-def _event_body(body: bytes, content_type: str) -> str | bytes | None:
-    """Text bodies travel as text, anything else base64-encoded, as the front doors do."""
-    if not body:
-        return None
-    if content_type.split(";")[0].strip().lower().startswith(_TEXT_TYPES):
+    def _step(self) -> None:
         try:
-            return body.decode()
-        except UnicodeDecodeError:
-            pass
-    return body
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True  # an idle keep-alive connection must not hold up a stop
-    local: LocalServer
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-
-    def version_string(self) -> str:
-        return f"lambda-asgi/{__version__}"
-
-    def __getattr__(self, name: str) -> Callable[[], None]:
-        # http.server looks up do_<METHOD>: every method goes to the handler, as on AWS.
-        if name.startswith("do_"):
-            return self._handle
-        raise AttributeError(name)
-
-    def _handle(self) -> None:
-        started = time.perf_counter()
-        try:
-            body = self._read_body()
-        except ValueError as exc:
-            self.send_error(400, f"Bad request body: {exc}")
+            invocation = self._pending.get(timeout=0.05)
+        except queue.Empty:
             return
-        local = self.server.local
-        event = local.event_for(
-            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-        )
-        response = local.respond(event)
-        sent = self._write(response)
-        logger.info(
-            '%s "%s %s" %d %d %.1fms',
-            self.client_address[0],
-            self.command,
-            self.path,
-            response.status,
-            sent,
-            (time.perf_counter() - started) * 1000,
-        )
+        try:
+            result = invocation.run(self.handler, invocation.event)
+        except Exception as exc:
+            invocation.settle(None, exc)
+        except BaseException:  # Ctrl-C in the handler: its client is told, then we stop
+            invocation.settle(None, ServerStoppingError("the server is stopping"))
+            raise
+        else:
+            invocation.settle(result, None)
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers, which no front door forwards
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        return self.rfile.read(length)
+    def _refuse_pending(self) -> None:
+        while True:
+            try:
+                invocation = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            invocation.settle(None, ServerStoppingError("the server is stopping"))
 
-    def _write(self, response: HttpResponse) -> int:
-        """Send the response; return the number of body bytes sent."""
-        self.send_response(response.status, response.reason or None)
-        head = self.command == "HEAD"
-        length: str | None = None if head else str(len(response.body))
-        for name, value in response.headers:
-            lower = name.lower()
-            if lower == "content-length":
-                if head:  # it describes the GET body, which a HEAD answer leaves out
-                    length = value
-                continue
-            if lower in ("connection", "transfer-encoding", "keep-alive"):
-                continue
-            # http.server encodes header lines as Latin-1; the front doors send UTF-8.
-            self.send_header(name, value.encode().decode("latin-1"))
-        if length is not None:
-            self.send_header("Content-Length", length)
-        self.end_headers()
-        if head:
-            return 0
-        self.wfile.write(response.body)
-        return len(response.body)
+    async def invoke(self, event: Any, run: Run = call_handler) -> Any:
+        """``run(handler, event)`` on the serving thread; its result (or exception) here,
+        on uvicorn's loop, which keeps serving meanwhile."""
+        if self._closed:
+            raise ServerStoppingError("the server is stopping")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # _handle writes one access-log line per request itself
+        def settle(result: Any, error: BaseException | None) -> None:
+            # RuntimeError: uvicorn's loop is already closed, so nobody is waiting.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, result, error)
 
-    def log_error(self, format: str, *args: Any) -> None:
-        logger.warning("%s: %s", self.client_address[0], format % args)
+        self._pending.put(_Invocation(event, run, settle))
+        return await future
+
+
+def authority(host: str, port: int) -> str:
+    """``host:port`` for a URL (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
+    # say so, and with Nagle on, each response waits for the client's delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():  # uvicorn cancelled the request, stopping without waiting
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,13 +1,15 @@
 """The event sources lambda_asgi understands, in the order they are tried.
 
-Order matters: ALB events also carry ``httpMethod`` and no ``version``, so ALB goes before
-REST; Function URL events are HTTP API 2.0 events with a ``lambda-url`` domain, so they go
-before HTTP API. VPC Lattice v2 events also say ``version: "2.0"`` but have no
-``requestContext.http``, which the HTTP API check requires and the Lattice check refuses.
-Lambda@Edge (``Records[0].cf.request``) and Lattice v1 (``raw_path`` and ``method``, no
-``httpMethod``) share no signal with the others, so they come last, after the common ones.
-An event no source matches raises :class:`~lambda_asgi.UnsupportedEventError` naming its
-top-level keys, the supported sources, and what the event looks like when we can tell.
+Order matters: API Gateway WebSocket events (``requestContext.eventType`` CONNECT, MESSAGE or
+DISCONNECT) come first, as they carry a ``routeKey`` like HTTP API events. ALB events also
+carry ``httpMethod`` and no ``version``, so ALB goes before REST; Function URL events are
+HTTP API 2.0 events with a ``lambda-url`` domain, so they go before HTTP API. VPC Lattice v2
+events also say ``version: "2.0"`` but have no ``requestContext.http``, which the HTTP API
+check requires and the Lattice check refuses. Lambda@Edge (``Records[0].cf.request``) and
+Lattice v1 (``raw_path`` and ``method``, no ``httpMethod``) share no signal with the others,
+so they come last, after the common ones. An event no source matches raises
+:class:`~lambda_asgi.UnsupportedEventError` naming its top-level keys, the supported sources,
+and what the event looks like when we can tell.
 """
 
 from __future__ import annotations
@@ -66,11 +68,42 @@ def is_lattice_v1(event: Mapping[str, Any]) -> bool:
     return "raw_path" in event and "method" in event and "httpMethod" not in event
 
 
+WEBSOCKET_EVENTS = ("CONNECT", "MESSAGE", "DISCONNECT")
+"""The ``requestContext.eventType`` values of API Gateway WebSocket events."""
+
+END_OF_INVOCATION = 4999
+"""The ``websocket.disconnect`` code that ends a WebSocket invocation while the connection
+stays open (a private-use close code, RFC 6455 section 7.4.2). A real disconnect arrives in
+its own ``$disconnect`` invocation with the code AWS reports (1000, 1001, 1005, 1006 ...)."""
+
+
+def is_websocket_event(event: Mapping[str, Any]) -> bool:
+    """An API Gateway WebSocket event: ``requestContext.eventType`` CONNECT, MESSAGE or
+    DISCONNECT, with a string ``connectionId``."""
+    request_context = event.get("requestContext")
+    return (
+        type(request_context) is dict
+        and request_context.get("eventType") in WEBSOCKET_EVENTS
+        and type(request_context.get("connectionId")) is str
+    )
+
+
+def websocket_info(scope: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What API Gateway says about the scope's WebSocket connection (the ``aws.websocket``
+    scope extension: connection id, event type, route key ...), or None for a scope that
+    lambda_asgi did not build, such as one from uvicorn."""
+    extensions = scope.get("extensions")
+    info = extensions.get("aws.websocket") if isinstance(extensions, Mapping) else None
+    return info if isinstance(info, dict) else None
+
+
 def _load(module: str) -> None:
     if module == "edge":
         from . import edge  # noqa: F401
-    else:
+    elif module == "lattice":
         from . import lattice  # noqa: F401
+    else:
+        from . import websocket  # noqa: F401
 
 
 def _deferred(
@@ -100,11 +133,13 @@ def _deferred(
     return source
 
 
+WEBSOCKET = _deferred("websocket", is_websocket_event, "websocket", SYNC_RESPONSE_LIMIT)
 EDGE = _deferred("edge", is_edge, "edge")  # its limit depends on the trigger
 LATTICE = _deferred("lattice", is_lattice, "lattice", SYNC_RESPONSE_LIMIT)
 LATTICE_V1 = _deferred("lattice_v1", is_lattice_v1, "lattice", SYNC_RESPONSE_LIMIT)
 
 SOURCES: tuple[Source, ...] = (
+    WEBSOCKET,
     ALB,
     REST,
     FUNCTION_URL,
@@ -141,6 +176,8 @@ def _built_in(event: dict[str, Any]) -> Source | None:
     event: the common front doors are told apart by a few keys, without five calls."""
     request_context: Any = event.get("requestContext")
     context_dict = type(request_context) is dict
+    if context_dict and "eventType" in request_context and is_websocket_event(event):
+        return WEBSOCKET
     if context_dict and "elb" in request_context:
         return ALB
     if "httpMethod" in event:
@@ -187,7 +224,11 @@ def describe(event: Any) -> str:
     if not event:
         return f"The event is an empty object (a test invoke without a payload?); {_DIRECT_HINT}"
     if is_websocket(event):
-        return "It looks like an API Gateway WebSocket event, which is not supported yet"
+        return (
+            "It looks like an API Gateway WebSocket event, but without the "
+            "requestContext.eventType (CONNECT, MESSAGE or DISCONNECT) and connectionId "
+            "every WebSocket event carries"
+        )
     request_context = event.get("requestContext")
     if isinstance(request_context, Mapping) and (
         "serviceNetworkArn" in request_context or "targetGroupArn" in request_context
@@ -224,6 +265,7 @@ def _describe_edge(cf: Any) -> str:
 
 
 __all__ = [
+    "END_OF_INVOCATION",
     "SOURCES",
     "SYNC_RESPONSE_LIMIT",
     "Config",
@@ -231,4 +273,5 @@ __all__ = [
     "Source",
     "describe",
     "detect",
+    "websocket_info",
 ]

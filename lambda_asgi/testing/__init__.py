@@ -11,7 +11,9 @@ and times are fixed realistic values, so whole-event assertions stay stable.
 
 For ``Adapter(app, events_path=...)`` there are builders of non-HTTP events too: ``sqs_event``,
 ``sns_event``, ``s3_event``, ``eventbridge_event``, ``scheduled_event``, ``dynamodb_event``
-and ``kinesis_event``.
+and ``kinesis_event``. For API Gateway WebSocket APIs: ``websocket_connect_event``,
+``websocket_message_event``, ``websocket_disconnect_event``, and ``CapturedSends`` to record
+what the app sends to its connections (``Adapter(app, websocket_api=CapturedSends())``).
 
 Standard library only: this module is imported by users' test suites.
 """
@@ -32,8 +34,15 @@ from ._events import (
     sqs_event,
 )
 from ._lattice import lattice_event
+from ._websocket import (
+    CapturedSends,
+    websocket_connect_event,
+    websocket_disconnect_event,
+    websocket_message_event,
+)
 
 __all__ = [
+    "CapturedSends",
     "FakeContext",
     "alb_event",
     "dynamodb_event",
@@ -48,4 +57,7 @@ __all__ = [
     "scheduled_event",
     "sns_event",
     "sqs_event",
+    "websocket_connect_event",
+    "websocket_disconnect_event",
+    "websocket_message_event",
 ]
