@@ -5,14 +5,76 @@ init phase) rather than on the first request.
 
 from __future__ import annotations
 
+import inspect  # asyncio imports it already: free here
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._model import SYNC_RESPONSE_LIMIT, Source
 from .exceptions import ConfigurationError
 
 INVOKE_MODES = ("buffered", "response_stream")
+
+# Keyword arguments of Mangum (0.9 to 0.22, then earlier releases) -> what to pass instead.
+_MANGUM = {
+    "api_gateway_base_path": (
+        "is Mangum's option; lambda_asgi's is base_path= (e.g. base_path='/api')"
+    ),
+    "custom_handlers": (
+        "is Mangum's option; lambda_asgi takes custom front doors as sources=[...] "
+        "(see lambda_asgi.sources.Source)"
+    ),
+    "enable_lifespan": "is an early Mangum option; lambda_asgi's is lifespan='auto', 'on' or 'off'",
+    "log_level": (
+        "is an early Mangum option; lambda_asgi logs to the standard 'lambda_asgi' logger: "
+        "logging.getLogger('lambda_asgi').setLevel(logging.INFO)"
+    ),
+}
+
+
+def unknown_option(given: Mapping[str, Any], function: Callable[..., Any]) -> ConfigurationError:
+    """The error for keyword arguments ``function`` does not take: a Mangum option's
+    lambda_asgi name, or the closest valid option and the list of them."""
+    names = sorted(given)
+    for name in names:
+        if name in _MANGUM:
+            return ConfigurationError(name, _MANGUM[name])
+    code = function.__code__
+    valid = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    import difflib  # only on this error's path
+
+    close = difflib.get_close_matches(names[0], valid, n=1)
+    guess = f"; did you mean {close[0]}=?" if close else "."
+    return ConfigurationError(names[0], f"unknown option{guess} Valid options: {', '.join(valid)}")
+
+
+def app_option(app: Any) -> None:
+    """Refuse what cannot be an ASGI 3 app: not callable, an ASGI 2 app (its signature takes
+    the scope alone), or any other signature that cannot take ``(scope, receive, send)``, as
+    every request would otherwise fail with a TypeError."""
+    if not callable(app):
+        raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
+    try:
+        signature = inspect.signature(app)
+    except (TypeError, ValueError):  # a builtin, or an object that hides its signature
+        return
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        try:
+            signature.bind(None)
+        except TypeError:
+            raise ConfigurationError(
+                "app",
+                f"{app!r:.80} cannot be called as app(scope, receive, send): its signature is "
+                f"{signature}",
+            ) from None
+        raise ConfigurationError(
+            "app",
+            f"{app!r:.80} looks like an ASGI 2 application (called with the scope alone); "
+            "lambda_asgi serves ASGI 3 (async def app(scope, receive, send)): wrap it with "
+            "asgiref.compatibility.guarantee_single_callable(app)",
+        ) from None
 
 
 def invoke_mode_option(value: str | None) -> str:

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from . import _exit, _options
 from . import lifespan as _lifespan
@@ -107,6 +107,9 @@ class Adapter:
             instead of the one the event names.
         websocket_replies: on two-way routes, return what the app sends as the route response
             instead of posting it: ``True`` for every route, or a list of route keys.
+        **unknown: none is accepted: any other keyword, such as Mangum's
+            ``api_gateway_base_path``, raises :class:`ConfigurationError` naming the option
+            to use instead.
     """
 
     def __init__(
@@ -131,9 +134,11 @@ class Adapter:
         websocket_api: Any = None,
         websocket_endpoint: str | None = None,
         websocket_replies: bool | Iterable[str] = False,
+        **unknown: NoReturn,
     ) -> None:
-        if not callable(app):
-            raise ConfigurationError("app", f"expected an ASGI application, got {app!r:.80}")
+        if unknown:  # Mangum's options, typos: a ConfigurationError rather than a TypeError
+            raise _options.unknown_option(unknown, Adapter.__init__)
+        _options.app_option(app)
         if lifespan not in get_args(LifespanMode):
             raise ConfigurationError("lifespan", f"must be 'auto', 'on' or 'off', got {lifespan!r}")
         self.app: ASGIApp = app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -494,3 +496,169 @@ def test_detection_in_one_look_agrees_with_trying_every_source_in_order(
 )
 def test_every_builder_event_is_detected_as_the_ordered_scan_says(event: dict[str, Any]) -> None:
     assert detect(event).name == _scan(event)
+
+
+# Envelopes that invoke a function but carry no HTTP request, as the services send them.
+DURABLE = {
+    "DurableExecutionArn": (
+        "arn:aws:lambda:us-east-1:123456789012:function:orders:1/durable-execution/"
+        "order-42/9692ca80-399d-4f52-8d0a-41acc9cd0492"
+    ),
+    "CheckpointToken": "AYADeNf2Lw0xQ0tHbFJ0ZW5kQ2hlY2twb2ludA==",
+    "InitialExecutionState": {
+        "Operations": [
+            {
+                "Id": "9692ca80-399d-4f52-8d0a-41acc9cd0492",
+                "Type": "EXECUTION",
+                "Status": "STARTED",
+                "ExecutionDetails": {"InputPayload": '{"orderId": 42}'},
+            }
+        ],
+        "NextMarker": "",
+    },
+}
+BEDROCK_AGENT = {
+    "messageVersion": "1.0",
+    "agent": {"name": "orders", "id": "AGENT12345", "alias": "TSTALIASID", "version": "DRAFT"},
+    "inputText": "Where is order 42?",
+    "sessionId": "123456789012345",
+    "actionGroup": "orders-api",
+    "apiPath": "/orders/{orderId}",
+    "httpMethod": "GET",
+    "parameters": [{"name": "orderId", "type": "string", "value": "42"}],
+    "sessionAttributes": {},
+    "promptSessionAttributes": {},
+}
+APPSYNC = {
+    "arguments": {"id": "42"},
+    "identity": None,
+    "source": None,
+    "request": {"headers": {"host": "example.appsync-api.us-east-1.amazonaws.com"}},
+    "prev": None,
+    "info": {"fieldName": "getOrder", "parentTypeName": "Query", "variables": {}},
+    "stash": {},
+}
+TOKEN_AUTHORIZER = {
+    "type": "TOKEN",
+    "authorizationToken": "Bearer abc",
+    "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/items",
+}
+FIREHOSE = {
+    "invocationId": "invocation-1",
+    "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs",
+    "region": "us-east-1",
+    "records": [{"recordId": "1", "approximateArrivalTimestamp": 1700000000000, "data": "aGk="}],
+}
+SECRET_ROTATION = {
+    "SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+    "ClientRequestToken": "9692ca80-399d-4f52-8d0a-41acc9cd0492",
+    "Step": "createSecret",
+}
+DURABLE_HINT = (
+    "It looks like a Lambda durable functions invocation (DurableExecutionArn, "
+    "CheckpointToken): only the durable execution SDK can answer it, checkpointing each step "
+    "through the Lambda API, so it never reaches the app, not even with events_path; serve "
+    "the durable function from a handler of its own"
+)
+
+
+def envelope_hint(what: str) -> str:
+    return (
+        f"It looks like {what}, not an HTTP request; {EVENTS_HINT}, and the app's answer, in the "
+        "shape the service expects, becomes the result"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "hint"),
+    [
+        (DURABLE, DURABLE_HINT),
+        (BEDROCK_AGENT, envelope_hint("an Amazon Bedrock agent action group call")),
+        (APPSYNC, envelope_hint("an AWS AppSync direct Lambda resolver call")),
+        (TOKEN_AUTHORIZER, envelope_hint("an API Gateway Lambda authorizer call")),
+        (FIREHOSE, envelope_hint("an Amazon Data Firehose transformation call")),
+        (SECRET_ROTATION, envelope_hint("a Secrets Manager rotation call")),
+    ],
+    ids=["durable", "bedrock-agent", "appsync", "authorizer", "firehose", "secret-rotation"],
+)
+def test_envelopes_that_are_not_requests_are_named(event: dict[str, Any], hint: str) -> None:
+    with pytest.raises(UnsupportedEventError) as raised:
+        detect(event)
+    keys = tuple(sorted(event))
+    assert (raised.value.keys, raised.value.hint) == (keys, hint)
+    assert str(raised.value) == (
+        f"no event source recognises this event (top-level keys: {', '.join(keys)}); "
+        f"supported sources: {SUPPORTED_NAMES}. {hint}"
+    )
+
+
+def test_durable_invocations_are_refused_even_with_events_path(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    app = RecordingApp()
+    with pytest.raises(UnsupportedEventError) as raised:
+        make_adapter(app, events_path="/events")(DURABLE, context)
+    assert raised.value.hint == DURABLE_HINT
+    assert app.scopes == []
+
+
+def test_other_envelopes_reach_the_app_with_events_path(
+    make_adapter: AdapterFactory, context: FakeContext
+) -> None:
+    answer = b'{"messageVersion": "1.0", "response": {"httpStatusCode": 200}}'
+    app = RecordingApp(headers=[(b"content-type", b"application/json")], body=answer)
+    result = make_adapter(app, events_path="/events")(BEDROCK_AGENT, context)
+    assert result == {"messageVersion": "1.0", "response": {"httpStatusCode": 200}}
+    assert (app.scope["method"], app.scope["path"]) == ("POST", "/events")
+
+
+class APIGatewayProxyEventV2(Mapping[str, Any]):
+    """What Powertools' event classes look like: a read-only mapping over ``raw_event``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.raw_event = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw_event[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw_event)
+
+    def __len__(self) -> int:
+        return len(self.raw_event)
+
+
+class Request:
+    """Some other object handed over instead of the event."""
+
+
+@pytest.mark.parametrize(
+    ("event", "hint"),
+    [
+        (
+            APIGatewayProxyEventV2(http_api_event()),
+            "The handler got an APIGatewayProxyEventV2 object (tests.test_detection), not the "
+            "event dict Lambda passes; pass the raw event dict, e.g. event.raw_event",
+        ),
+        (
+            Request(),
+            "The handler got a Request object (tests.test_detection), not the event dict Lambda "
+            "passes; pass the raw event dict",
+        ),
+        (
+            OrderedDict(rest_event()),
+            "The handler got an OrderedDict object (collections), not the event dict Lambda "
+            "passes; pass the raw event dict, e.g. dict(event)",
+        ),
+    ],
+    ids=["powertools", "object", "dict-subclass"],
+)
+def test_objects_passed_as_the_event_are_named(
+    make_adapter: AdapterFactory, context: FakeContext, event: Any, hint: str
+) -> None:
+    app = RecordingApp()
+    for adapter in (make_adapter(app), make_adapter(app, events_path="/events")):
+        with pytest.raises(UnsupportedEventError) as raised:
+            adapter(event, context)
+        assert (raised.value.keys, raised.value.hint) == ((), hint)
+    assert app.scopes == []

@@ -261,3 +261,143 @@ def test_exclude_headers_removes_names_case_insensitively(make_adapter: AdapterF
         "body": "ok",
         "isBase64Encoded": False,
     }
+
+
+VALID = (
+    "lifespan, base_path, text_mime_types, exclude_headers, events_path, sources, compression, "
+    "compression_min_size, compression_types, timeout_margin, invoke_mode, graceful_shutdown"
+)
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "message"),
+    [
+        (
+            {"api_gateway_base_path": "/api"},
+            "api_gateway_base_path",
+            "api_gateway_base_path: is Mangum's option; lambda_asgi's is base_path= "
+            "(e.g. base_path='/api')",
+        ),
+        (
+            {"custom_handlers": []},
+            "custom_handlers",
+            "custom_handlers: is Mangum's option; lambda_asgi takes custom front doors as "
+            "sources=[...] (see lambda_asgi.sources.Source)",
+        ),
+        (
+            {"enable_lifespan": False},
+            "enable_lifespan",
+            "enable_lifespan: is an early Mangum option; lambda_asgi's is "
+            "lifespan='auto', 'on' or 'off'",
+        ),
+        (
+            {"log_level": "info"},
+            "log_level",
+            "log_level: is an early Mangum option; lambda_asgi logs to the standard "
+            "'lambda_asgi' logger: logging.getLogger('lambda_asgi').setLevel(logging.INFO)",
+        ),
+        (
+            {"text_mime_type": ["a/b"]},
+            "text_mime_type",
+            "text_mime_type: unknown option; did you mean text_mime_types=? "
+            f"Valid options: {VALID}",
+        ),
+        (
+            {"zzz": 1, "api_gateway_base_path": "/"},
+            "api_gateway_base_path",
+            "api_gateway_base_path: is Mangum's option; lambda_asgi's is base_path= "
+            "(e.g. base_path='/api')",
+        ),
+        ({"zzz": 1}, "zzz", f"zzz: unknown option. Valid options: {VALID}"),
+    ],
+    ids=["base-path", "handlers", "enable-lifespan", "log-level", "typo", "mangum-first", "other"],
+)
+def test_unknown_options_name_the_lambda_asgi_option(
+    options: dict[str, Any], option: str, message: str
+) -> None:
+    """Mangum's keyword arguments, and typos, get a ConfigurationError rather than TypeError."""
+    app = RecordingApp()
+    with pytest.raises(ConfigurationError) as raised:
+        Adapter(app, **options)
+    assert (raised.value.option, str(raised.value)) == (option, message)
+    assert app.scopes == []
+
+
+class ASGI2App:
+    """An ASGI 2 application: built with the scope, then awaited with receive and send."""
+
+    def __init__(self, scope: dict[str, Any]) -> None:
+        self.scope = scope
+
+    async def __call__(self, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"asgi2"})
+
+
+def asgi2_function(scope: dict[str, Any]) -> Any:
+    async def instance(receive: Any, send: Any) -> None:
+        await ASGI2App(scope)(receive, send)
+
+    return instance
+
+
+ASGI2_HINT = (
+    "app: {} looks like an ASGI 2 application (called with the scope alone); lambda_asgi "
+    "serves ASGI 3 (async def app(scope, receive, send)): wrap it with "
+    "asgiref.compatibility.guarantee_single_callable(app)"
+)
+
+
+@pytest.mark.parametrize("app", [ASGI2App, asgi2_function], ids=["class", "function"])
+def test_an_asgi2_app_gets_a_hint(app: Any) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Adapter(app)
+    assert (raised.value.option, str(raised.value)) == ("app", ASGI2_HINT.format(repr(app)))
+
+
+def test_an_app_that_cannot_take_scope_receive_send_is_refused() -> None:
+    def handler(event: Any, context: Any) -> None: ...
+
+    with pytest.raises(ConfigurationError) as raised:
+        Adapter(handler)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"app: {handler!r:.80} cannot be called as app(scope, receive, send): its signature "
+        "is (event: 'Any', context: 'Any') -> 'None'"
+    )
+
+
+def test_a_wrapped_asgi2_app_is_served(make_adapter: AdapterFactory, context: FakeContext) -> None:
+    from asgiref.compatibility import guarantee_single_callable
+
+    app = guarantee_single_callable(ASGI2App)  # type: ignore[no-untyped-call]
+    adapter = make_adapter(app, lifespan="off")
+    result = adapter(http_api_event(), context)
+    assert (result["statusCode"], result["body"]) == (200, "asgi2")
+
+
+class _Unreadable:
+    """A callable whose signature inspect cannot read: taken as the ASGI 3 app it claims."""
+
+    __signature__ = "not a signature"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await RecordingApp()(scope, receive, send)
+
+
+class _Forwarding:
+    """An ASGI 3 app that takes ``*args``, as middleware wrappers often do."""
+
+    def __init__(self) -> None:
+        self.app = RecordingApp()
+
+    async def __call__(self, *args: Any) -> None:
+        await self.app(*args)
+
+
+@pytest.mark.parametrize("app", [RecordingApp(), _Unreadable(), _Forwarding()])
+def test_asgi3_apps_are_not_mistaken_for_asgi2(
+    make_adapter: AdapterFactory, context: FakeContext, app: Any
+) -> None:
+    result = make_adapter(app, lifespan="off")(http_api_event(), context)
+    assert result["statusCode"] == 200

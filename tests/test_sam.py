@@ -40,6 +40,12 @@ BIN = ROOT / ".venv-sam" / "bin"
 FUNCTIONS = ("ExampleFunction", "StreamingFunction")
 HANDLER = "examples.app.handler"
 RUNTIME = "python3.11"
+# sam build resolves the template's Runtime to that interpreter, and LambdaImage runs the
+# function on the test interpreter as that image's: other Pythons cannot stand in for it.
+pytestmark = pytest.mark.skipif(
+    "python{}.{}".format(*sys.version_info) != RUNTIME,
+    reason=f"the template's Runtime is {RUNTIME}: sam build and the image need that Python",
+)
 # Loaded by every invocation that reached the app, from the function directory.
 APP_MODULES = ("lambda_asgi/__init__.py", "lambda_asgi/adapter.py", "examples/app.py")
 

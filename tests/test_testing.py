@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 import time
 from base64 import b64decode
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -638,6 +641,82 @@ def test_fake_context(monkeypatch: pytest.MonkeyPatch) -> None:
     assert context.get_remaining_time_in_millis() == 0
     assert context.invoked_function_arn.endswith(":function:my-function")
     assert (context.memory_limit_in_mb, context.identity) == ("128", None)
+
+
+def containers(value: Any) -> Iterator[dict[str, Any] | list[Any]]:
+    """Every dict and list in an event, depth first."""
+    if isinstance(value, dict | list):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from containers(item)
+
+
+def mutate(event: dict[str, Any]) -> None:
+    """What a test might do to an event: add to, rewrite and empty every nested dict and list."""
+    for found in list(containers(event)):
+        if isinstance(found, dict):
+            for key in found:
+                if not isinstance(found[key], dict | list):
+                    found[key] = "mutated"
+            found["mutated"] = True
+        else:
+            found.append("mutated")
+            found[0] = "mutated"
+
+
+BUILDERS = [
+    pytest.param(getattr(testing, name), id=name)
+    for name in testing.__all__
+    if inspect.isfunction(getattr(testing, name))
+]
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_every_builder_returns_a_fresh_event(build: Callable[[], dict[str, Any]]) -> None:
+    pristine = copy.deepcopy(build())
+    mutate(build())
+    first, second = build(), build()
+    assert first == second == pristine
+    # A tree, as if parsed from AWS's JSON: no container shared between events or within one.
+    ids = [id(found) for event in (first, second) for found in containers(event)]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: http_api_event(payload_version="1.0", query="a=1&a=2", headers={"X": "1"}),
+        lambda: alb_event(multi_value=True, query="a=1&a=2", headers={"X": ["1", "2"]}),
+        lambda: alb_event(health_check=True),
+        lambda: edge_event(event_type="viewer-request", body=b"hi"),
+        lambda: lattice_event(version=1, query="a=1&a=2", body="text"),
+        lambda: rest_event(path="/items/1", stage_variables={"v": "1"}),
+    ],
+    ids=["http-api-v1", "alb-multi", "alb-health", "edge-viewer", "lattice-v1", "rest-stage"],
+)
+def test_builder_variants_return_fresh_events(build: Callable[[], dict[str, Any]]) -> None:
+    test_every_builder_returns_a_fresh_event(build)
+
+
+def test_events_do_not_share_the_callers_structures() -> None:
+    """Nested values passed in are copied: editing the event leaves the caller's input alone."""
+    origin = {"s3": {"domainName": "bucket.s3.amazonaws.com", "customHeaders": {}}}
+    detail = {"order": {"lines": [1, 2]}}
+    image = {"Id": {"N": "7"}, "Tags": {"L": [{"S": "a"}]}}
+    attributes = {"kind": {"DataType": "String", "StringValue": "a"}}
+    inputs = copy.deepcopy([origin, detail, image, attributes])
+    events = [
+        testing.edge_event(origin=origin),
+        testing.eventbridge_event(detail=detail),
+        testing.dynamodb_event(new_images=[image]),
+        testing.sqs_event(message_attributes=attributes),
+        testing.sns_event(message_attributes=attributes),
+    ]
+    for event in events:
+        mutate(event)
+        ids = [id(found) for found in containers(event)]
+        assert len(ids) == len(set(ids))
+    assert [origin, detail, image, attributes] == inputs
 
 
 def test_exported_names() -> None:

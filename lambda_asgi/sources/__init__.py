@@ -20,7 +20,7 @@ from typing import Any
 from .._model import SYNC_RESPONSE_LIMIT, Config, Response, Source
 from .._types import LambdaContext
 from ..exceptions import UnsupportedEventError
-from ._request import is_websocket
+from ._request import is_durable, is_websocket
 from .alb import ALB
 from .http_api import FUNCTION_URL, HTTP_API
 from .rest import HTTP_API_V1, REST
@@ -216,13 +216,34 @@ _EVENTS_HINT = (
 _DIRECT_HINT = "Adapter(app, events_path='/events') delivers direct invokes to the app"
 
 
+# Invocations that are not requests, by top-level keys they always carry.
+_ENVELOPES = (
+    (("messageVersion", "agent", "actionGroup"), "an Amazon Bedrock agent action group call"),
+    (("arguments", "info"), "an AWS AppSync direct Lambda resolver call"),
+    (("authorizationToken", "methodArn"), "an API Gateway Lambda authorizer call"),
+    (
+        ("invocationId", "deliveryStreamArn", "records"),
+        "an Amazon Data Firehose transformation call",
+    ),
+    (("SecretId", "ClientRequestToken", "Step"), "a Secrets Manager rotation call"),
+)
+
+
 def describe(event: Any) -> str:
     """A guess at what an unsupported event is, to make the error actionable."""
+    if type(event) is not dict and type(event) not in _JSON_TYPES:
+        return _describe_object(event)
     if not isinstance(event, Mapping):
-        kind = _JSON_TYPES.get(type(event), type(event).__name__)
-        return f"The event is a JSON {kind}, not an object; {_DIRECT_HINT}"
+        return f"The event is a JSON {_JSON_TYPES[type(event)]}, not an object; {_DIRECT_HINT}"
     if not event:
         return f"The event is an empty object (a test invoke without a payload?); {_DIRECT_HINT}"
+    if is_durable(event):
+        return (
+            "It looks like a Lambda durable functions invocation (DurableExecutionArn, "
+            "CheckpointToken): only the durable execution SDK can answer it, checkpointing each "
+            "step through the Lambda API, so it never reaches the app, not even with "
+            "events_path; serve the durable function from a handler of its own"
+        )
     if is_websocket(event):
         return (
             "It looks like an API Gateway WebSocket event, but without the "
@@ -247,7 +268,30 @@ def describe(event: Any) -> str:
             return f"It looks like a non-HTTP {origin} event; {_EVENTS_HINT}"
     if "detail-type" in event and "source" in event:
         return f"It looks like an EventBridge event; {_EVENTS_HINT}"
+    for keys, what in _ENVELOPES:
+        if all(key in event for key in keys):
+            return (
+                f"It looks like {what}, not an HTTP request; {_EVENTS_HINT}, and the app's "
+                "answer, in the shape the service expects, becomes the result"
+            )
     return f"If it is a direct invoke, {_DIRECT_HINT}"
+
+
+def _describe_object(event: Any) -> str:
+    """For an object handed over instead of the event Lambda parsed from JSON, such as
+    Powertools' event classes (which keep the dict as ``raw_event``)."""
+    kind = type(event)
+    article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
+    if hasattr(event, "raw_event"):
+        fix = ", e.g. event.raw_event"
+    elif isinstance(event, dict):
+        fix = ", e.g. dict(event)"
+    else:
+        fix = ""
+    return (
+        f"The handler got {article} {kind.__name__} object ({kind.__module__}), not the event "
+        f"dict Lambda passes; pass the raw event dict{fix}"
+    )
 
 
 def _describe_edge(cf: Any) -> str:

@@ -88,6 +88,13 @@ def is_websocket(event: Any) -> bool:
     )
 
 
+def is_durable(event: Any) -> bool:
+    """A Lambda durable functions invocation: only the durable execution SDK can answer it."""
+    return (
+        isinstance(event, Mapping) and "DurableExecutionArn" in event and "CheckpointToken" in event
+    )
+
+
 # Header name as the event spells it -> lowercase bytes. Names repeat on every request, and an
 # event's names are its dict keys, whose hashes are already known, so one lookup replaces a
 # lower() and an encode() per header. Bounded, as names are the client's to choose.

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from .._model import Config, Response, Source
 from .._types import LambdaContext
 from ..exceptions import EventHandlingError
-from ._request import is_websocket, make_scope
+from ._request import is_durable, is_websocket, make_scope
 from ._response import fold_headers
 
 if TYPE_CHECKING:
     from .._types import HTTPScope
+
+_JSON_VALUES = frozenset((dict, list, str, int, float, bool, type(None)))
 
 # Top-level markers of sources that put no eventSource field in the event.
 _MARKERS = (
@@ -61,8 +63,10 @@ def events_source(events_path: str) -> Source:
     raw_path = events_path.encode()
 
     def matches(event: Mapping[str, Any]) -> bool:
-        # An API Gateway WebSocket event expects an HTTP-shaped answer this source cannot give.
-        return not is_websocket(event)
+        # Only what Lambda parses from JSON (an object handed over in its place is a mistake);
+        # an API Gateway WebSocket event expects an HTTP-shaped answer this source cannot
+        # give, and a durable functions invocation one only its SDK can give.
+        return type(event) in _JSON_VALUES and not is_websocket(event) and not is_durable(event)
 
     def to_scope(
         event: Mapping[str, Any], context: LambdaContext, config: Config

@@ -54,9 +54,11 @@ def _stage_root(request_context: Mapping[str, Any], path: str) -> str:
     if not stage or not isinstance(public, str):
         return ""
     prefix = f"/{stage}"
-    if public in (prefix + path, prefix) or unquote(public) == prefix + unquote(path):
+    # https://{api}/prod reaches the root resource as path "/" with requestContext.path
+    # "/prod"; a custom domain's route "/prod" has both "/prod", and no stage in its URL.
+    if public == prefix + path or (public == prefix and path == "/"):
         return prefix
-    return ""
+    return prefix if unquote(public) == prefix + unquote(path) else ""
 
 
 def rest_to_scope(

@@ -78,6 +78,19 @@ _V1_CANONICAL = {
 }
 
 
+def _fresh(value: Any) -> Any:
+    """A copy in which every dict and list is new and appears once, as if parsed from JSON.
+
+    Builders pass defaults and callers' nested values through this, so a test that edits one
+    event changes neither the next event nor the caller's objects.
+    """
+    if isinstance(value, Mapping):
+        return {key: _fresh(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fresh(item) for item in value]
+    return value
+
+
 def _pairs(items: _Headers | _Query) -> _Pairs:
     """Flatten a mapping (sequence values repeat the name) or a sequence of pairs, in order."""
     if items is None or isinstance(items, str):

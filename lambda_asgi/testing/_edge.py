@@ -17,6 +17,7 @@ from ._common import (
     _client_headers,
     _content_length,
     _Cookies,
+    _fresh,
     _header,
     _Headers,
     _Query,
@@ -60,7 +61,7 @@ def edge_event(
     >>> request["body"]
     {'action': 'read-only', 'data': 'aGVsbA==', 'encoding': 'base64', 'inputTruncated': True}
     """
-    origin = dict(origin if origin is not None else _EDGE_ORIGIN)
+    origin = _fresh(origin if origin is not None else _EDGE_ORIGIN)
     sent = _client_headers(
         [("Host", distribution_domain), ("User-Agent", _USER_AGENT), ("Accept", "*/*")],
         headers,

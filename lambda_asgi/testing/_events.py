@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus
 
+from ._common import _fresh
+
 _ACCOUNT_ID = "123456789012"
 _REGION = "us-east-1"
 _TIME = "2023-11-14T22:13:20Z"
@@ -53,7 +55,7 @@ def sqs_event(
                     "SenderId": "AIDAIENQZJOLO23YVJ4VO",
                     "ApproximateFirstReceiveTimestamp": str(_EPOCH_MS + 2),
                 },
-                "messageAttributes": dict(message_attributes or {}),
+                "messageAttributes": _fresh(message_attributes or {}),
                 "md5OfBody": hashlib.md5(body.encode("utf-8")).hexdigest(),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": f"arn:aws:sqs:{region}:{_ACCOUNT_ID}:{queue}",
@@ -94,7 +96,7 @@ def sns_event(
                     ),
                     "MessageId": _uuid("sns", topic, message),
                     "Message": message,
-                    "MessageAttributes": dict(message_attributes or {}),
+                    "MessageAttributes": _fresh(message_attributes or {}),
                     "Type": "Notification",
                     "UnsubscribeUrl": (
                         f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe"
@@ -177,7 +179,7 @@ def eventbridge_event(
         "time": _TIME,
         "region": region,
         "resources": list(resources),
-        "detail": dict(detail or {}),
+        "detail": _fresh(detail or {}),
     }
 
 
@@ -219,8 +221,8 @@ def dynamodb_event(
                 "awsRegion": region,
                 "dynamodb": {
                     "ApproximateCreationDateTime": _EPOCH_MS // 1000,
-                    "Keys": {key_name: image[key_name]} if key_name in image else {},
-                    "NewImage": dict(image),
+                    "Keys": _fresh({key_name: image[key_name]} if key_name in image else {}),
+                    "NewImage": _fresh(image),
                     "SequenceNumber": str(111 + index),
                     "SizeBytes": 26,
                     "StreamViewType": "NEW_AND_OLD_IMAGES",
