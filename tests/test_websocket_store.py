@@ -7,6 +7,7 @@ tests.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from pathlib import Path
 from typing import Any
@@ -104,14 +105,22 @@ async def apply(store: ConnectionStore, operations: list[tuple[Any, ...]]) -> di
     }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(operations=OPERATIONS)
-def test_memory_and_dynamodb_stores_agree(operations: list[tuple[Any, ...]]) -> None:
+def test_memory_and_dynamodb_stores_agree() -> None:
+    # One moto for every example (starting it is most of an example's cost), a table each.
+    tables = itertools.count()
     with mock_aws():
-        create_connection_table()
-        in_memory = run(apply(MemoryStore(), operations))
-        in_dynamodb = run(apply(DynamoDBStore("connections", clock=lambda: NOW), operations))
-    assert in_dynamodb == in_memory
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(operations=OPERATIONS)
+        def agree(operations: list[tuple[Any, ...]]) -> None:
+            table = f"connections-{next(tables)}"
+            client = create_connection_table(table)
+            in_memory = run(apply(MemoryStore(), operations))
+            in_dynamodb = run(apply(DynamoDBStore(table, clock=lambda: NOW), operations))
+            client.delete_table(TableName=table)
+            assert in_dynamodb == in_memory
+
+        agree()
 
 
 # MemoryStore
