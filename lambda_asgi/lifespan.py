@@ -226,7 +226,16 @@ _shutting_down = threading.RLock()
 
 def shutdown_all() -> None:
     """Shut down every started lifespan whose loop is idle; safe to call repeatedly, from any
-    thread (a call waits for one already running)."""
+    thread (a call waits for one already running). Called while another event loop runs in
+    this thread (a module-level Adapter imported by uvicorn, which then gets SIGTERM), it
+    leaves them to the interpreter's exit, as no loop can be run to completion inside one."""
+    running = asyncio._get_running_loop()
+    if running is not None and all(loop is not running for _, loop in _pending):
+        logger.info(
+            "lifespan shutdown left for exit: another event loop is running in this thread "
+            "(an ASGI server serving the app itself?)"
+        )
+        return
     with _shutting_down:
         while _pending:
             lifespan, loop = _pending.pop()

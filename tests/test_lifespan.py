@@ -495,6 +495,27 @@ def test_shutdown_all_shuts_down_each_registered_lifespan_once(pending: list[Any
     assert pending == []
 
 
+def test_shutdown_all_inside_another_running_loop_leaves_it_for_exit(
+    pending: list[Any], logged: Logged
+) -> None:
+    """uvicorn importing a module with a module-level Adapter, then stopped by SIGTERM: the
+    handler runs while uvicorn's own loop runs in the same thread."""
+    calls: list[str] = []
+    Adapter(lifespan_app(on_shutdown=lambda: calls.append("shutdown")))
+
+    async def server() -> None:
+        lifespan_module._sigterm_handler(signal.SIG_IGN)(signal.SIGTERM, None)
+
+    asyncio.run(server())
+    assert (calls, len(pending)) == ([], 1)
+    assert logged()[-1] == info(
+        "lifespan shutdown left for exit: another event loop is running in this thread "
+        "(an ASGI server serving the app itself?)"
+    )
+    lifespan_module.shutdown_all()  # at exit, with no loop running
+    assert (calls, pending) == (["shutdown"], [])
+
+
 def test_shutdown_all_skips_a_closed_loop(pending: list[Any]) -> None:
     lifespan = lifespan_module.Lifespan(no_lifespan, "auto")
     lifespan.running = True
