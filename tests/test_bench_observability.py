@@ -24,7 +24,7 @@ def test_every_variant_answers_and_a_run_reports_each(
     assert observability.main(["--quick"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[1:]] == [
-        variant.split()[0] for variant in observability.VARIANTS
+        variant.split()[0] for variant in observability.VARIANTS[1:]
     ]
     assert logging.getLogger().handlers  # pytest's own, restored after the run
 
