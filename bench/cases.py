@@ -7,6 +7,7 @@ The variants, cheapest first:
   deadline timer, ``timeout_margin=None``, and the result-size check), to price them;
 - ``lambda_asgi(off)`` and ``lambda_asgi(auto)``: ``Adapter(app, lifespan=...)``, the
   latter being the default, whose startup runs once when the adapter is built;
+- every lambda_asgi variant has ``access_log=False``, as Mangum writes no access log;
 - ``mangum(off)`` and ``mangum(auto)``: Mangum, whose default runs lifespan startup and
   shutdown around every invocation.
 
@@ -127,9 +128,14 @@ def build_cases() -> Iterator[list[Case]]:
     adapters: list[Adapter] = []
     try:
         for app in build_apps():
-            unguarded = Adapter(app.app, lifespan="off", timeout_margin=None)
+            # Mangum writes no access log: neither do these (bench.observability prices it).
+            unguarded = Adapter(app.app, lifespan="off", timeout_margin=None, access_log=False)
             unguarded._oversize = _never_oversize
-            adapters += [unguarded, Adapter(app.app, lifespan="off"), Adapter(app.app)]
+            adapters += [
+                unguarded,
+                Adapter(app.app, lifespan="off", access_log=False),
+                Adapter(app.app, access_log=False),
+            ]
             handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {
                 "lambda_asgi(unguarded)": adapters[-3],
                 "lambda_asgi(off)": adapters[-2],

@@ -251,7 +251,8 @@ class Adapter:
             _loop.run(loop, task)
         finally:
             watchdog.disarm()
-            self._expired.pop(task, None)
+            if self._expired:  # nearly always empty: no hashing of the task then
+                self._expired.pop(task, None)
         return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
@@ -281,11 +282,14 @@ class Adapter:
 
     def _delay(self, context: LambdaContext) -> float | None:
         """Seconds until the deadline guard cancels the request, if there is a deadline."""
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if self._timeout_margin is None or remaining is None:
+        margin = self._timeout_margin
+        if margin is None:
             return None
-        delay: float = max(remaining() / 1000 - self._timeout_margin, 0.0)
-        return delay
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        delay: float = remaining() / 1000 - margin
+        return delay if delay > 0.0 else 0.0
 
     def _expire(self, task: asyncio.Task[Any], started: float) -> None:
         self._expired[task] = started

@@ -403,6 +403,7 @@ def test_app_that_catches_the_cancellation_answers(
     result = adapter(http_api_event(path="/stubborn"), FakeContext(timeout_ms=60))
     assert result == ok("answered anyway")
     assert caplog.record_tuples == []
+    assert adapter._expired == {}  # the guard's record of the task is not kept
 
 
 @pytest.mark.parametrize(

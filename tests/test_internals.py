@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lambda_asgi._model import Config, Response
 from lambda_asgi.sources import SOURCES, _request, _response
 
@@ -72,6 +75,14 @@ def test_multi_value_headers_outside_latin_1_and_empty() -> None:
     assert watched == {b"x-name": "€".encode(), b"host": b"h"}
     assert _request.collect_multi_headers(None) == ([], {})
     assert _request.multi_headers({}) == []
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=255)))
+def test_header_values_of_known_names_keep_their_latin_1_bytes(value: str) -> None:
+    _request.collect_headers([("X-Known", "seen")])  # the name is known: the fast path
+    expected = [(b"x-known", value.encode("latin-1"))]
+    assert _request.collect_headers([("X-Known", value)]) == (expected, dict(expected))
+    assert _request.collect_multi_headers({"X-Known": [value]}) == (expected, dict(expected))
 
 
 def test_raw_root_cache_is_bounded() -> None:

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -687,6 +688,62 @@ def test_every_line_of_a_request_carries_its_correlation_id(
     logging.getLogger("lambda_asgi.runtime").warning("after the request")
     after = json_lines(stream)[-1]
     assert (after["message"], "correlation_id" in after) == ("after the request", False)
+
+
+async def _hangs(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await asyncio.sleep(5)
+
+
+def test_powertools_request_past_its_deadline_answers_504(
+    make_adapter: AdapterFactory,
+    powertools_logger: tuple[Logger, io.StringIO],
+    reset_lambda_asgi_loggers: None,
+) -> None:
+    logger, stream = powertools_logger
+    handler = make_adapter(_hangs, lifespan="off", powertools=Powertools(logger=logger))
+    event = http_api_event(path="/slow")
+    result = handler(event, FakeContext(timeout_ms=60))
+    assert result == {
+        "statusCode": 504,
+        "headers": {"content-type": "text/plain; charset=utf-8", "content-length": "15"},
+        "cookies": [],
+        "body": "Gateway Timeout",
+        "isBase64Encoded": False,
+    }
+    [line] = json_lines(stream)
+    message = line.pop("message")
+    assert re.fullmatch(
+        r"request still running \d+ ms after it started, 500 ms before the Lambda deadline: "
+        rf"cancelled it and answered 504 \(GET /slow, aws_request_id={REQUEST_ID}\)",
+        message,
+    )
+    del line["timestamp"], line["location"]
+    assert line == {
+        "level": "ERROR",
+        "service": logger.service,
+        "name": "lambda_asgi",
+        "correlation_id": request_id_of(event),
+        "function_request_id": REQUEST_ID,
+    }
+
+
+def test_powertools_request_cancelled_from_outside_is_not_a_timeout(
+    make_adapter: AdapterFactory,
+    powertools_logger: tuple[Logger, io.StringIO],
+    reset_lambda_asgi_loggers: None,
+) -> None:
+    logger, stream = powertools_logger
+    adapter = make_adapter(_hangs, lifespan="off", powertools=Powertools(logger=logger))
+
+    async def main() -> None:
+        handling = asyncio.ensure_future(adapter.handle(http_api_event(), FakeContext()))
+        await asyncio.sleep(0.01)
+        handling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handling
+
+    asyncio.run(main())
+    assert json_lines(stream) == []
 
 
 def test_concurrent_requests_never_share_correlation_ids(

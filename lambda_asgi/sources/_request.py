@@ -119,8 +119,13 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
     last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be
     iterable twice (a list, or a dict's items view)."""
     names = _names
-    try:  # fast path: known names, string values within latin-1, as nearly all events are
-        headers = [(names[name], value.encode("latin-1")) for name, value in items]
+    # Fast path: known names, string values within latin-1, as nearly all events are. ASCII,
+    # the usual case, is the same bytes in UTF-8, whose encode() skips the codec name lookup.
+    try:
+        headers = [
+            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
+            for name, value in items
+        ]
     except (KeyError, TypeError, UnicodeEncodeError, AttributeError):
         headers = [(header_name(name), header_bytes(str(value))) for name, value in items]
     return headers, dict(headers)
@@ -145,7 +150,10 @@ def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
         return [], {}
     names = _names
     try:
-        pairs = [(names[name], value.encode("latin-1")) for name, [value] in headers.items()]
+        pairs = [
+            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
+            for name, [value] in headers.items()
+        ]
     except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
         return collect_headers(multi_headers(headers))
     return pairs, dict(pairs)
