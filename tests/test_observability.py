@@ -718,6 +718,7 @@ def test_powertools_request_past_its_deadline_answers_504(
         message,
     )
     del line["timestamp"], line["location"]
+    line.pop("taskName", None)  # Python 3.12+ names the task a record was logged in
     assert line == {
         "level": "ERROR",
         "service": logger.service,
