@@ -333,6 +333,23 @@ def strip_prefix(path: str, prefix: str) -> str | None:
 _AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 
 
+def management_endpoint(request_context: Mapping[str, Any], region: str | None) -> str | None:
+    """Where the ``@connections`` Management API of a WebSocket event's stage is:
+    ``https://{domainName}/{stage}`` on the execute-api domain, else (a custom domain, which
+    does not serve ``@connections``) the execute-api URL of ``apiId`` in ``region``; None
+    when the event and ``region`` do not tell."""
+    domain, stage = request_context.get("domainName"), request_context.get("stage")
+    if not (isinstance(domain, str) and domain and isinstance(stage, str) and stage):
+        return None
+    if ".execute-api." in domain and domain.endswith(_AWS_DOMAINS):
+        return f"https://{domain}/{stage}"
+    api_id = request_context.get("apiId")
+    if not (isinstance(api_id, str) and api_id and region):
+        return None
+    suffix = _AWS_DOMAINS[1] if region.startswith("cn-") else _AWS_DOMAINS[0]
+    return f"https://{api_id}.execute-api.{region}{suffix}/{stage}"
+
+
 def split_http_api_stage(
     path: str, request_context: Mapping[str, Any], config: Config
 ) -> tuple[str, str]:

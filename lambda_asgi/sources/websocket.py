@@ -23,6 +23,7 @@ from ._request import (
     decode_body,
     decoded_query,
     header_bytes,
+    management_endpoint,
     multi_headers,
     quote,
     single_headers,
@@ -37,23 +38,13 @@ _NO_STATUS = 1005  # RFC 6455: no status code was present (AWS's own value when 
 
 
 def endpoint_of(request_context: Mapping[str, Any], override: str | None) -> str | None:
-    """The Management API endpoint of the connection: ``override``, else
-    ``https://{domainName}/{stage}`` on the execute-api domain, else (behind a custom domain,
-    which does not serve ``@connections``) the execute-api URL built from the API id and the
-    function's region; None when that cannot be told."""
+    """The Management API endpoint of the connection: ``override``, else the one the event
+    names (:func:`~lambda_asgi.sources._request.management_endpoint`, with the function's
+    region); None when that cannot be told."""
     if override:
         return override
-    domain = request_context.get("domainName")
-    stage = request_context.get("stage")
-    if not domain or not stage:
-        return None
-    if domain.endswith((".amazonaws.com", ".amazonaws.com.cn")):
-        return f"https://{domain}/{stage}"
-    api_id = request_context.get("apiId")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if not api_id or not region:
-        return None
-    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
+    return management_endpoint(request_context, region)
 
 
 def info_of(request_context: Mapping[str, Any], endpoint: str | None) -> dict[str, Any]:

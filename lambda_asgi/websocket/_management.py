@@ -33,6 +33,7 @@ from ..exceptions import (
     MessageTooLargeError,
     WebSocketError,
 )
+from ..sources._request import management_endpoint
 from ._aws import environment_region, make_client, run_blocking
 
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -94,17 +95,14 @@ def endpoint_for(event: Mapping[str, Any], override: str | None = None) -> str |
             "the event's requestContext lacks domainName or stage, so the Management API "
             "endpoint is unknown: pass it explicitly"
         )
-    if _EXECUTE_API_HOST.fullmatch(domain):
-        return f"https://{domain}/{stage}"
-    api_id, region = context.get("apiId"), environment_region()
-    if not (isinstance(api_id, str) and api_id and region):
+    endpoint = management_endpoint(context, environment_region())
+    if endpoint is None:
         raise WebSocketError(
             f"behind the custom domain {domain} the Management API endpoint is "
             f"https://{{apiId}}.execute-api.{{region}}.amazonaws.com/{stage}, but the event has "
             "no apiId or AWS_REGION is not set: pass the endpoint explicitly"
         )
-    suffix = ".amazonaws.com.cn" if region.startswith("cn-") else ".amazonaws.com"
-    return f"https://{api_id}.execute-api.{region}{suffix}/{stage}"
+    return endpoint
 
 
 _APIS: dict[str | None, ManagementAPI] = {}
