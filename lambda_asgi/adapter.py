@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from . import _loop, _options
 from . import lifespan as _lifespan
-from ._loop import event_loop
+from ._loop import _get_running_loop, event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
 from .cycle import error_response, run_http
@@ -28,8 +28,8 @@ from .exceptions import (
     UnsupportedEventError,
 )
 from .guards import Oversize, oversize
-from .logs import enable_access_log, lambda_extension, log_access
-from .sources import SOURCES, WEBSOCKET, detect
+from .logs import LambdaInfo, enable_access_log, log_access, trace_id
+from .sources import SOURCES, WEBSOCKET, _built_in, detect
 from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
@@ -231,9 +231,10 @@ class Adapter:
 
     def __call__(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation synchronously, as Lambda's Python runtime calls it."""
-        _loop.outside_any_loop(
-            "called from inside", "use 'await adapter.handle(event, context)' there instead"
-        )
+        if _get_running_loop() is not None:
+            _loop.outside_any_loop(
+                "called from inside", "use 'await adapter.handle(event, context)' there instead"
+            )
         loop = event_loop()
         if self._lifespan_loop is not None and loop is not self._lifespan_loop:
             raise EventLoopError(
@@ -241,12 +242,17 @@ class Adapter:
                 "what the startup made; build a new Adapter"
             )
         task = asyncio.Task(self._handle(event, context, loop), loop=loop)
-        delay = self._delay(context)
-        if delay is None:
+        # The deadline guard (see _delay), worked out here: this runs on every invocation.
+        margin = self._timeout_margin
+        remaining = (
+            None if margin is None else getattr(context, "get_remaining_time_in_millis", None)
+        )
+        if remaining is None:
             _loop.run(loop, task)
             return task.result()
+        delay = remaining() / 1000 - margin  # type: ignore[operator]
         watchdog = _loop.watchdog
-        watchdog.arm(loop, task, delay, self._expire)
+        watchdog.arm(loop, task, delay if delay > 0.0 else 0.0, self._expire)
         try:
             _loop.run(loop, task)
         finally:
@@ -300,7 +306,11 @@ class Adapter:
     ) -> Any:
         started = time.perf_counter()
         try:
-            source = self._detect(event)
+            # The built-in sources told apart in one look (what detect() does first), else
+            # the custom sources, events_path, or UnsupportedEventError.
+            source = _built_in(event) if type(event) is dict and self.sources is SOURCES else None
+            if source is None:
+                source = self._detect(event)
             if source is WEBSOCKET:
                 return await self._serve_websocket(event, context)
             request_id = getattr(context, "aws_request_id", "-")
@@ -330,7 +340,7 @@ class Adapter:
                 response = error_response(400, "Bad Request: malformed event")
             else:
                 scope["state"] = self._lifespan.state.copy()
-                scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
+                scope["extensions"]["aws.lambda"] = LambdaInfo(source.name, context, trace_id.get())
                 if self._powertools is None:
                     response = await self._respond(source.name, scope, body, request_id, started)
                 else:

@@ -81,17 +81,30 @@ def _checked_headers(headers: Any) -> Headers:
     if headers is None:
         return []
     clean = _clean
+    checked: Headers = []
+    append = checked.append
     try:
-        return [
-            (name, value)
-            if type(name) is bytes and type(value) is bytes and name in clean and value in clean
-            else _checked_pair(name, value)
-            for name, value in headers
-        ]
+        # A loop, not a comprehension: responses have a few headers, and a comprehension's own
+        # function call (before Python 3.12) costs more than the appends. A pair already a
+        # tuple of two known-clean byte strings is kept as it is.
+        for pair in headers:
+            if type(pair) is tuple and len(pair) == 2:
+                name, value = pair
+                if (
+                    type(name) is bytes
+                    and type(value) is bytes
+                    and name in clean
+                    and value in clean
+                ):
+                    append(pair)
+                    continue
+            name, value = pair
+            append(_checked_pair(name, value))
     except (TypeError, ValueError):
         raise ProtocolError(
             f"'headers' must be an iterable of [name, value] pairs, got {headers!r:.80}"
         ) from None
+    return checked
 
 
 # CR or LF would end the header line on the wire (response splitting) and NUL ends it in C

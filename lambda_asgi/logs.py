@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,16 +33,65 @@ def current_trace_id() -> str | None:
     return trace_id.get() or os.environ.get("_X_AMZN_TRACE_ID") or None
 
 
-def lambda_extension(source: str, context: Any) -> dict[str, Any]:
-    """The scope's ``aws.lambda`` extension: what Lambda says about this invocation."""
-    return {
-        "source": source,
-        "request_id": getattr(context, "aws_request_id", None),
-        "function_arn": getattr(context, "invoked_function_arn", None),
-        "tenant_id": getattr(context, "tenant_id", None),
-        "trace_id": current_trace_id(),
-        "remaining_time_ms": getattr(context, "get_remaining_time_in_millis", None),
-    }
+_LAMBDA_KEYS = (
+    "source",
+    "request_id",
+    "function_arn",
+    "tenant_id",
+    "trace_id",
+    "remaining_time_ms",
+)
+
+
+class LambdaInfo(Mapping[str, Any]):
+    """The scope's ``aws.lambda`` extension: what Lambda says about this invocation, as a
+    read-only mapping with the keys ``source``, ``request_id``, ``function_arn``,
+    ``tenant_id``, ``trace_id`` and ``remaining_time_ms`` (the context's
+    ``get_remaining_time_in_millis``, to call).
+
+    Every request gets one and few apps read it, so the values are looked up when read, not
+    when the request starts: the context's attributes, and the X-Ray trace header from
+    lambda_asgi's runtime (taken when the request starts) or else ``_X_AMZN_TRACE_ID``, whose
+    lookup in ``os.environ`` would otherwise cost every request more than the rest of this
+    mapping. Read it while the request runs: under the managed runtime that variable is
+    replaced at the next invocation.
+    """
+
+    __slots__ = ("_context", "_source", "_trace")
+
+    def __init__(self, source: str, context: Any, trace: str | None = None) -> None:
+        self._source = source
+        self._context = context
+        self._trace = trace
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "source":
+            return self._source
+        if key == "request_id":
+            return getattr(self._context, "aws_request_id", None)
+        if key == "function_arn":
+            return getattr(self._context, "invoked_function_arn", None)
+        if key == "tenant_id":
+            return getattr(self._context, "tenant_id", None)
+        if key == "trace_id":
+            return self._trace or os.environ.get("_X_AMZN_TRACE_ID") or None
+        if key == "remaining_time_ms":
+            return getattr(self._context, "get_remaining_time_in_millis", None)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_LAMBDA_KEYS)
+
+    def __len__(self) -> int:
+        return len(_LAMBDA_KEYS)
+
+    def __repr__(self) -> str:
+        return f"LambdaInfo({dict(self)!r})"
+
+
+def lambda_extension(source: str, context: Any) -> LambdaInfo:
+    """The scope's ``aws.lambda`` extension for a request from ``source``."""
+    return LambdaInfo(source, context, trace_id.get())
 
 
 def enable_access_log() -> None:

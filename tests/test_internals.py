@@ -51,7 +51,7 @@ def test_text_cache_is_bounded() -> None:
 def test_endpoint_cache_is_bounded() -> None:
     for index in range(300):
         watched = {b"host": f"h{index}.example.com".encode()}
-        assert _request.endpoint(watched, "https", None) == (
+        assert _request.watched_endpoint(watched, "https", None) == (
             "https",
             (f"h{index}.example.com", 443),
         )

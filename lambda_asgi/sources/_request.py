@@ -8,6 +8,7 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from .._model import Config
@@ -131,6 +132,80 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
     return headers, dict(headers)
 
 
+# Header names that are lowercase strings already -> their bytes. HTTP API 2.0, Function URLs,
+# ALB and VPC Lattice send every name that way; a name found here is known to be lowercase.
+_lower_names: dict[str, bytes] = {}
+_ONE = frozenset({1})
+
+
+def _encoded(values: Iterable[Any], count: int) -> list[bytes] | None:
+    """``count`` string header values as bytes, in one pass of C code: joined, encoded (ASCII
+    or latin-1, as HTTP's own) and split again. None when one is not text, is beyond latin-1,
+    or holds a line break (which no front door lets through; those take the per-header path).
+
+    Per-request cost is what matters here, and in CPython it is the bytecode executed: one
+    join, encode and split cost a few instructions where a loop costs a dozen per header."""
+    try:
+        text = "\n".join(values)
+        data = text.encode() if text.isascii() else text.encode("latin-1")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    parts = data.split(b"\n")
+    return parts if len(parts) == count else None
+
+
+def lowercase_headers(raw: Any) -> Headers | None:
+    """ASGI headers from a ``{name: value}`` dict of strings whose names are all lowercase (as
+    every HTTP API 2.0 and Function URL event's are) and whose values are latin-1 text; None
+    for any other, which :func:`collect_headers` then takes. When it answers, the event's dict
+    itself is the lookup by lowercase name: no second mapping to build per request."""
+    if type(raw) is not dict:
+        return None
+    if not raw:
+        return []
+    values = _encoded(raw.values(), len(raw))
+    if values is None:
+        return None
+    try:
+        return list(zip(map(_lower_names.__getitem__, raw), values, strict=True))
+    except KeyError:
+        return lowercase_headers(raw) if _learn_lowercase(raw) else None
+
+
+def _learn_lowercase(raw: dict[Any, Any]) -> bool:
+    """Remember the lowercase string names of ``raw``; whether every name was one (and all
+    fit in the bounded cache, so a retry finds them)."""
+    names = _lower_names
+    if len(raw) > _MAX_NAMES // 2:
+        return False
+    if len(names) + len(raw) > _MAX_NAMES:
+        names.clear()
+    for name in raw:
+        if type(name) is not str or name != name.lower():
+            return False
+        if name not in names:
+            names[name] = header_bytes(name)
+    return True
+
+
+def dict_headers(raw: Any) -> tuple[Headers, Watched]:
+    """:func:`collect_headers` for a ``{name: value}`` dict (``None`` for none), names in any
+    case; in C code when every name is known and every value latin-1 text."""
+    if not raw:
+        return [], {}
+    if type(raw) is dict and len(raw) <= _MAX_NAMES // 2:
+        values = _encoded(raw.values(), len(raw))
+        if values is not None:
+            try:
+                pairs = list(zip(map(_names.__getitem__, raw), values, strict=True))
+            except KeyError:
+                for name in raw:  # learn them for the next request
+                    header_name(name)
+            else:
+                return pairs, dict(pairs)
+    return collect_headers(single_headers(raw))
+
+
 def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     """Exactly one ``cookie`` header, as HTTP/1.1 apps expect (RFC 9113 §8.2.3): several
     (HTTP/2 viewers send one per cookie) are joined with ``"; "`` where the first one was.
@@ -144,19 +219,25 @@ def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 
 
 def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
-    """:func:`collect_headers` for a ``{name: [values]}`` mapping; in one pass when every
-    entry holds exactly one value, as nearly all do (a header sent twice takes the other)."""
+    """:func:`collect_headers` for a ``{name: [values]}`` mapping; in C code when every entry
+    holds exactly one value, as nearly all do (a header sent twice takes the other path)."""
     if not headers:
         return [], {}
-    names = _names
-    try:
-        pairs = [
-            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
-            for name, [value] in headers.items()
-        ]
-    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
-        return collect_headers(multi_headers(headers))
-    return pairs, dict(pairs)
+    if type(headers) is dict and len(headers) <= _MAX_NAMES // 2:
+        try:
+            single = _ONE.issuperset(map(len, headers.values()))
+        except TypeError:  # None, or a bare value, for an entry
+            single = False
+        values = _encoded(chain.from_iterable(headers.values()), len(headers)) if single else None
+        if values is not None:
+            try:
+                pairs = list(zip(map(_names.__getitem__, headers), values, strict=True))
+            except KeyError:
+                for name in headers:  # learn them for the next request
+                    header_name(name)
+            else:
+                return pairs, dict(pairs)
+    return collect_headers(multi_headers(headers))
 
 
 def single_headers(headers: Any) -> Iterable[tuple[Any, Any]]:
@@ -204,18 +285,25 @@ def decode_body(body: str | None, is_base64: bool) -> bytes:
     return body.encode()
 
 
-def add_content_length(headers: Headers, watched: Watched, body: bytes) -> None:
+def add_content_length(headers: Headers, has_length: bool, body: bytes) -> None:
     """Restore ``content-length``: API Gateway drops it, yet the client sent one with its body."""
-    if body and b"content-length" not in watched:
+    if body and not has_length:
         headers.append((b"content-length", str(len(body)).encode("ascii")))
 
 
-def first_item(value: bytes | None) -> str | None:
+_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
+
+
+def _text(value: str | bytes) -> str:
+    return value if type(value) is str else header_text(value)  # type: ignore[arg-type]
+
+
+def first_item(value: str | bytes | None) -> str | None:
     """The first entry of a comma-separated forwarding header (``"443,80"`` gives ``"443"``)."""
     if value is None:
         return None
-    first = value.split(b",", 1)[0].strip()
-    return first.decode("latin-1") if first else None
+    first = _text(value).split(",", 1)[0].strip(_WHITESPACE)
+    return first or None
 
 
 def client_from_forwarded_for(value: bytes | None) -> tuple[str, int] | None:
@@ -229,20 +317,22 @@ def client_from_forwarded_for(value: bytes | None) -> tuple[str, int] | None:
     return (last.decode("latin-1"), 0) if last else None
 
 
-def scheme_of(watched: Watched, default: str) -> str:
-    first = first_item(watched.get(b"x-forwarded-proto"))
+def scheme_of(forwarded_proto: str | bytes | None, default: str) -> str:
+    first = first_item(forwarded_proto)
     if first is not None and first.lower() in ("http", "https"):
         return first.lower()
     return default
 
 
 def server_of(
-    watched: Watched, scheme: str, fallback_host: str | None
+    raw_host: str | bytes | None,
+    forwarded_port: str | bytes | None,
+    scheme: str,
+    fallback_host: str | None,
 ) -> tuple[str, int | None] | None:
     """``(host, port)`` from the Host header (or the event's domain), port from the forwarding
     headers when they carry a number, else from the Host header, else the scheme's default."""
-    raw_host = watched.get(b"host")
-    host = header_text(raw_host) if raw_host else fallback_host
+    host = _text(raw_host) if raw_host else fallback_host
     if not host:
         return None
     port: int | None = None
@@ -255,7 +345,7 @@ def server_of(
         name, _, maybe_port = host.partition(":")
         if maybe_port.isdigit():
             host, port = name, int(maybe_port)
-    forwarded = first_item(watched.get(b"x-forwarded-port"))
+    forwarded = first_item(forwarded_port)
     if forwarded is not None and forwarded.isdigit():
         port = int(forwarded)
     if port is None:
@@ -267,24 +357,36 @@ Endpoint = tuple[str, "tuple[str, int | None] | None"]
 _endpoints: dict[tuple[Any, ...], Endpoint] = {}
 
 
-def endpoint(watched: Watched, default_scheme: str, fallback_host: str | None) -> Endpoint:
-    """``(scheme, server)``, remembered: every request to a function carries the same Host and
-    forwarding headers, so they are parsed once (the cache is bounded: hosts are the client's
-    to choose)."""
-    key = (
+def endpoint(
+    host: str | bytes | None,
+    forwarded_port: str | bytes | None,
+    forwarded_proto: str | bytes | None,
+    default_scheme: str,
+    fallback_host: str | None,
+) -> Endpoint:
+    """``(scheme, server)`` from the request's Host, ``X-Forwarded-Port`` and
+    ``X-Forwarded-Proto`` values (text as the event has them, or header bytes), remembered:
+    every request to a function carries the same ones, so they are parsed once (the cache is
+    bounded: hosts are the client's to choose)."""
+    key = (host, forwarded_port, forwarded_proto, default_scheme, fallback_host)
+    found = _endpoints.get(key)
+    if found is None:
+        if len(_endpoints) >= 256:
+            _endpoints.clear()
+        scheme = scheme_of(forwarded_proto, default_scheme)
+        found = _endpoints[key] = (scheme, server_of(host, forwarded_port, scheme, fallback_host))
+    return found
+
+
+def watched_endpoint(watched: Watched, default_scheme: str, fallback_host: str | None) -> Endpoint:
+    """:func:`endpoint` from the headers a source collected."""
+    return endpoint(
         watched.get(b"host"),
         watched.get(b"x-forwarded-port"),
         watched.get(b"x-forwarded-proto"),
         default_scheme,
         fallback_host,
     )
-    found = _endpoints.get(key)
-    if found is None:
-        if len(_endpoints) >= 256:
-            _endpoints.clear()
-        scheme = scheme_of(watched, default_scheme)
-        found = _endpoints[key] = (scheme, server_of(watched, scheme, fallback_host))
-    return found
 
 
 def http_version(protocol: Any) -> str:
@@ -406,7 +508,6 @@ def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, st
 
 
 def make_scope(
-    *,
     method: str,
     scheme: str,
     root_path: str,
@@ -424,7 +525,8 @@ def make_scope(
     front of both, as servers do, so frameworks strip it for routing and keep it for URLs.
 
     The method and the client address come straight from the event's fields: one of another
-    JSON type makes the event malformed (TypeError), rather than a scope the app trips on."""
+    JSON type makes the event malformed (TypeError), rather than a scope the app trips on.
+    Positional parameters: keywords would cost every request the matching of twelve names."""
     if type(method) is not str or (client is not None and type(client[0]) is not str):
         raise TypeError(
             f"the event's method and source IP must be strings: {method!r:.20}, {client!r:.40}"

@@ -117,20 +117,26 @@ case-insensitively under their first spelling, in order: ``single`` holds every 
 value, ``repeated`` every value of the names sent more than once (usually none); ``Set-Cookie``
 is set apart."""
 
-_SPECIAL = frozenset({"set-cookie", "content-type", "content-encoding"})
+# What a response header name is to the folding: most are plain; three are set apart.
+_PLAIN, _SET_COOKIE, _CONTENT_TYPE, _CONTENT_ENCODING = 0, 1, 2, 3
+_KINDS = {
+    "set-cookie": _SET_COOKIE,
+    "content-type": _CONTENT_TYPE,
+    "content-encoding": _CONTENT_ENCODING,
+}
 
-
-# An app's header name bytes -> (the name as text, lowercased): apps send the same few names
-# (mostly bytes literals, whose hashes are known) on every response. Bounded.
-_names: dict[bytes, tuple[str, str]] = {}
+# An app's header name bytes -> (the name as text, lowercased, its kind): apps send the same
+# few names (mostly bytes literals, whose hashes are known) on every response. Bounded.
+_names: dict[bytes, tuple[str, str, int]] = {}
 _MAX_NAMES = 512
 
 
-def _name(raw: bytes) -> tuple[str, str]:
+def _name(raw: bytes) -> tuple[str, str, int]:
     if len(_names) >= _MAX_NAMES:
         _names.clear()
     name = header_text(raw)
-    known = _names[raw] = (name, name.lower())
+    lower = name.lower()
+    known = _names[raw] = (name, lower, _KINDS.get(lower, _PLAIN))
     return known
 
 
@@ -145,16 +151,16 @@ def fold_headers(headers: Headers) -> Folded:
     names = _names
     for raw_name, raw_value in headers:
         known = names.get(raw_name)
-        name, lower = _name(raw_name) if known is None else known
+        name, lower, kind = _name(raw_name) if known is None else known
         try:  # UTF-8 (and so ASCII) values, as nearly all apps send
             value = raw_value.decode()
         except UnicodeDecodeError:
             value = raw_value.decode("latin-1")
-        if lower in _SPECIAL:
-            if lower == "set-cookie":
+        if kind:
+            if kind == _SET_COOKIE:
                 cookies.append(value)
                 continue
-            if lower == "content-type":
+            if kind == _CONTENT_TYPE:
                 content_type = value
             else:
                 content_encoded = value.strip().lower() not in ("", "identity")
@@ -220,9 +226,13 @@ def encode_body(
     """
     if not body:
         return "", False
-    if not content_encoded and is_text(content_type, config):
-        try:
-            return body.decode(), False
-        except UnicodeDecodeError:
-            pass
+    if not content_encoded and content_type:
+        text = config.text_cache.get(content_type)  # is_text(), without the call
+        if text is None:
+            text = is_text(content_type, config)
+        if text:
+            try:
+                return body.decode(), False
+            except UnicodeDecodeError:
+                pass
     return b64encode(body).decode("ascii"), True

@@ -21,17 +21,16 @@ if TYPE_CHECKING:
 from ._request import (
     add_content_length,
     client_from_forwarded_for,
-    collect_headers,
     collect_multi_headers,
     decode_body,
-    endpoint,
+    dict_headers,
     event_path,
     make_scope,
     raw_query,
-    single_headers,
     split_base_path,
     unquote,
     value_list,
+    watched_endpoint,
 )
 from ._response import encode_body, fold_headers, grouped, joined, reason_phrase
 
@@ -66,10 +65,10 @@ def to_scope(
     headers, watched = (
         collect_multi_headers(event.get("multiValueHeaders"))
         if multi_value
-        else collect_headers(single_headers(event.get("headers")))
+        else dict_headers(event.get("headers"))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
-    add_content_length(headers, watched, body)
+    add_content_length(headers, b"content-length" in watched, body)
 
     wire_path = event_path(event.get("path"))
     path = unquote(wire_path)
@@ -78,7 +77,7 @@ def to_scope(
     if config.base_path:
         root_path, path, raw_path = split_base_path(path, raw_path, config)
 
-    scheme, server = endpoint(watched, "http", None)
+    scheme, server = watched_endpoint(watched, "http", None)
     scope = make_scope(
         method=event.get("httpMethod") or "GET",
         scheme=scheme,

@@ -57,7 +57,6 @@ from ._request import (
     decode_body,
     endpoint,
     event_path,
-    header_bytes,
     make_scope,
     split_base_path,
     unquote,
@@ -211,11 +210,9 @@ def to_scope(
         root_path, path, raw_path = split_base_path(path, raw_path, config)
 
     # Only what CloudFront vouches for: a viewer's own X-Forwarded-Port is no evidence.
-    trusted = {b"host": header_bytes(public)} if public else {}
-    proto = watched.get(b"cloudfront-forwarded-proto")
-    if proto is not None:
-        trusted[b"x-forwarded-proto"] = proto
-    scheme, server = endpoint(trusted, "https", None)
+    scheme, server = endpoint(
+        public or None, None, watched.get(b"cloudfront-forwarded-proto"), "https", None
+    )
     client_ip = request.get("clientIp")
     query = request.get("querystring") or ""
     scope = make_scope(

@@ -16,22 +16,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._model import Config, Response, Source
-from .._types import Headers, LambdaContext
+from .._types import LambdaContext
 
 if TYPE_CHECKING:
     from .._types import HttpApiResponse, HTTPScope
 from ._request import (
-    Watched,
     add_content_length,
-    collect_headers,
     decode_body,
     decoded_query,
+    dict_headers,
     endpoint,
     event_path,
     header_bytes,
     http_version,
+    lowercase_headers,
     make_scope,
-    single_headers,
     split_base_path,
     split_http_api_stage,
     unquote,
@@ -64,33 +63,46 @@ def is_http_api(event: Mapping[str, Any]) -> bool:
     return _http_context(event) is not None
 
 
-def _headers(event: Mapping[str, Any]) -> tuple[Headers, Watched]:
-    """Headers with exactly one ``cookie`` header, built from the ``cookies`` list when there
-    is one (HTTP API has no cookie header; a Function URL has both). 2.0 header names are
-    lowercase, so the duplicate is found by key."""
-    raw = event.get("headers")
-    cookies = event.get("cookies")
-    if not cookies:
-        return collect_headers(single_headers(raw))
-    if raw and "cookie" in raw:
-        raw = {name: value for name, value in raw.items() if name != "cookie"}
-    headers, watched = collect_headers(single_headers(raw))
-    cookie = header_bytes("; ".join(cookies))
-    headers.append((b"cookie", cookie))
-    watched[b"cookie"] = cookie
-    return headers, watched
-
-
 def http_api_to_scope(
     event: Mapping[str, Any], context: LambdaContext, config: Config, function_url: bool = False
 ) -> tuple[HTTPScope, bytes]:
     """The HTTP API scope; with ``function_url``, the Function URL one (HTTP API is served
-    without the extra call of a wrapper)."""
+    without the extra call of a wrapper).
+
+    Headers get exactly one ``cookie`` header, built from the ``cookies`` list when there is
+    one (HTTP API has no cookie header; a Function URL has both). 2.0 header names are
+    lowercase, so the event's own dict answers the few lookups by name (Host, the forwarding
+    headers); an event whose names are not gets them collected."""
     request_context = event["requestContext"]
     http = request_context["http"]
-    headers, watched = _headers(event)
-    body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
-    add_content_length(headers, watched, body)
+    raw = event.get("headers")
+    cookies = event.get("cookies")
+    if cookies and raw and "cookie" in raw:
+        raw = {name: value for name, value in raw.items() if name != "cookie"}
+    headers = lowercase_headers(raw) if raw else []
+    if headers is None:
+        headers, watched = dict_headers(raw)
+        host, port, proto = (
+            watched.get(b"host"),
+            watched.get(b"x-forwarded-port"),
+            watched.get(b"x-forwarded-proto"),
+        )
+        has_length = b"content-length" in watched
+    elif raw:
+        host, port, proto = (
+            raw.get("host"),
+            raw.get("x-forwarded-port"),
+            raw.get("x-forwarded-proto"),
+        )
+        has_length = "content-length" in raw
+    else:
+        host = port = proto = None
+        has_length = False
+    if cookies:
+        headers.append((b"cookie", header_bytes("; ".join(cookies))))
+    body = event.get("body")
+    body = decode_body(body, bool(event.get("isBase64Encoded"))) if body else b""
+    add_content_length(headers, has_length, body)
 
     wire_path = event_path(event.get("rawPath") or http.get("path"))
     raw_path: bytes | None
@@ -109,21 +121,21 @@ def http_api_to_scope(
     else:
         query_string = query.encode()
 
-    scheme, server = endpoint(watched, "https", request_context.get("domainName"))
+    scheme, server = endpoint(host, port, proto, "https", request_context.get("domainName"))
     source_ip = http.get("sourceIp")
     scope = make_scope(
-        method=http.get("method") or "GET",
-        scheme=scheme,
-        root_path=root_path,
-        path=path,
-        raw_path=raw_path,
-        query_string=query_string,
-        headers=headers,
-        client=(source_ip, 0) if source_ip else None,
-        server=server,
-        http_version=http_version(http.get("protocol")),
-        event=event,
-        context=context,
+        http.get("method") or "GET",
+        scheme,
+        root_path,
+        path,
+        raw_path,
+        query_string,
+        headers,
+        (source_ip, 0) if source_ip else None,
+        server,
+        http_version(http.get("protocol")),
+        event,
+        context,
     )
     return scope, body
 
@@ -139,7 +151,7 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     body, is_base64 = encode_body(response.body, content_type, content_encoded, config)
     return {
         "statusCode": response.status,
-        "headers": joined(single, repeated),
+        "headers": joined(single, repeated) if repeated else single,
         "cookies": cookies,
         "body": body,
         "isBase64Encoded": is_base64,

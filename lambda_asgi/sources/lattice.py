@@ -91,14 +91,13 @@ def _endpoint(watched: Watched) -> tuple[str, tuple[str, int | None] | None]:
     """Scheme and server from what Lattice vouches for: the ``Host`` the client connected to
     and the listener's protocol and port, in Lattice's own ``x-forwarded-for-proto`` and
     ``x-forwarded-for-port``; never a client's ``x-forwarded-proto``/``-port``."""
-    trusted = {b"host": watched[b"host"]} if b"host" in watched else {}
-    proto = _last_item(watched.get(b"x-forwarded-for-proto"))
-    if proto is not None:
-        trusted[b"x-forwarded-proto"] = proto
-    port = _last_item(watched.get(b"x-forwarded-for-port"))
-    if port is not None:
-        trusted[b"x-forwarded-port"] = port
-    return endpoint(trusted, "https", None)
+    return endpoint(
+        watched.get(b"host"),
+        _last_item(watched.get(b"x-forwarded-for-port")),
+        _last_item(watched.get(b"x-forwarded-for-proto")),
+        "https",
+        None,
+    )
 
 
 def _to_scope(
@@ -116,7 +115,7 @@ def _to_scope(
         pairs = [(n, _cookie_split(v) if n == "cookie" else v) for n, v in pairs]
     headers, watched = collect_headers(cookie_joined(pairs))
     body = decode_body(event.get("body"), bool(is_base64))
-    add_content_length(headers, watched, body)
+    add_content_length(headers, b"content-length" in watched, body)
 
     wire_path, mark, query = event_path(wire).partition("?")
     path = unquote(wire_path or "/")

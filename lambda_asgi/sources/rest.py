@@ -21,18 +21,17 @@ if TYPE_CHECKING:
     from .._types import HTTPScope, RestResponse
 from ._request import (
     add_content_length,
-    collect_headers,
     collect_multi_headers,
     decode_body,
     decoded_query,
-    endpoint,
+    dict_headers,
     event_path,
     http_version,
     make_scope,
-    single_headers,
     split_base_path,
     split_http_api_stage,
     unquote,
+    watched_endpoint,
 )
 from ._response import encode_body, fold_headers
 
@@ -68,13 +67,9 @@ def rest_to_scope(
     extra call of a wrapper: it is the front door most 1.0 events come from)."""
     request_context = event.get("requestContext") or {}
     multi = event.get("multiValueHeaders")
-    headers, watched = (
-        collect_multi_headers(multi)
-        if multi
-        else collect_headers(single_headers(event.get("headers")))
-    )
+    headers, watched = collect_multi_headers(multi) if multi else dict_headers(event.get("headers"))
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
-    add_content_length(headers, watched, body)
+    add_content_length(headers, b"content-length" in watched, body)
 
     wire_path = event_path(event.get("path"))
     raw_path: bytes | None
@@ -87,7 +82,7 @@ def rest_to_scope(
         if not root_path and config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
 
-    scheme, server = endpoint(watched, "https", request_context.get("domainName"))
+    scheme, server = watched_endpoint(watched, "https", request_context.get("domainName"))
     identity = request_context.get("identity") or {}
     source_ip = identity.get("sourceIp")
     multi_query = event.get("multiValueQueryStringParameters")
