@@ -191,6 +191,8 @@ class Adapter:
                 )
             powertools.install()
         self._powertools = powertools
+        # Whether a response needs _finish() whatever the request (HEAD ones always do).
+        self._finishing = self._compression is not None or bool(self._exclude) or self._access_log
         # --
         # -- API Gateway WebSocket APIs (lambda_asgi.ws_cycle, loaded by the first event) --
         self._websocket = (
@@ -250,7 +252,7 @@ class Adapter:
         if remaining is None:
             _loop.run(loop, task)
             return task.result()
-        delay = remaining() / 1000 - margin  # type: ignore[operator]
+        delay = remaining() / 1000 - margin
         watchdog = _loop.watchdog
         watchdog.arm(loop, task, delay if delay > 0.0 else 0.0, self._expire)
         try:
@@ -342,7 +344,21 @@ class Adapter:
                 scope["state"] = self._lifespan.state.copy()
                 scope["extensions"]["aws.lambda"] = LambdaInfo(source.name, context, trace_id.get())
                 if self._powertools is None:
-                    response = await self._respond(source.name, scope, body, request_id, started)
+                    # _respond(), without a coroutine of its own: every await layer costs
+                    # every resumption of the request's task.
+                    method, path = scope["method"], scope["path"]
+                    root_path = scope["root_path"]
+                    try:
+                        response = await run_http(self.app, scope, body, request_id)
+                    except asyncio.CancelledError:
+                        timed_out = self._timed_out(method, path, request_id)
+                        if timed_out is None:
+                            raise  # not the deadline guard's
+                        response = timed_out
+                    if self._finishing or method == "HEAD":
+                        response = self._finish(
+                            source.name, scope, root_path, method, path, response, started
+                        )
                 else:
                     response = await self._powertools.serve(
                         lambda: self._respond(source.name, scope, body, request_id, started),
@@ -379,14 +395,27 @@ class Adapter:
         self, source: str, scope: HTTPScope, body: bytes, request_id: str, started: float
     ) -> Response:
         """The app's response to one request, as the front door will get it, access-logged."""
-        root_path, method, path = scope["root_path"], scope["method"], scope["path"]
+        method, path, root_path = scope["method"], scope["path"], scope["root_path"]
         try:
             response = await run_http(self.app, scope, body, request_id)
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task not in self._expired:
-                raise  # not the deadline timer's
-            response = self._timed_out(task, f"{method} {path}", request_id)
+            timed_out = self._timed_out(method, path, request_id)
+            if timed_out is None:
+                raise  # not the deadline guard's
+            response = timed_out
+        return self._finish(source, scope, root_path, method, path, response, started)
+
+    def _finish(
+        self,
+        source: str,
+        scope: HTTPScope,
+        root_path: str,
+        method: str,
+        path: str,
+        response: Response,
+        started: float,
+    ) -> Response:
+        """HEAD without a body, compression, excluded headers, and the access-log line."""
         if method == "HEAD" and response.body:
             response = Response(response.status, response.headers, b"")
         if self._compression is not None:
@@ -426,15 +455,19 @@ class Adapter:
                 powertools=self._powertools,
             )
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task not in self._expired:
-                raise  # not the deadline timer's
             what = f"WebSocket {event['requestContext'].get('routeKey')}"
-            self._timed_out(task, what, getattr(context, "aws_request_id", "-"))
+            if self._timed_out("", what, getattr(context, "aws_request_id", "-")) is None:
+                raise  # not the deadline guard's
             return {"statusCode": 504}
 
-    def _timed_out(self, task: asyncio.Task[Any], route: str, request_id: str) -> Response:
-        """The 504 for a request the deadline timer cancelled."""
+    def _timed_out(self, method: str, path: str, request_id: str) -> Response | None:
+        """The 504 for a request the deadline guard cancelled; None for any other
+        cancellation (call it from the ``except CancelledError`` that caught it)."""
+        task = asyncio.current_task()
+        if task not in self._expired:
+            return None
+        assert task is not None
+        route = f"{method} {path}" if method else path
         started = self._expired.pop(task)
         if sys.version_info >= (3, 11):
             task.uncancel()  # the cancellation was ours, and it is handled here

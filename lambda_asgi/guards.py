@@ -93,30 +93,30 @@ def oversize(
     becomes more than six bytes of JSON, as text (``"\\u001f"``) or base64, which bounds
     most results without looking at them; nor fewer than one, which proves others too large.
     """
-    body = result.get("body") if type(result) is dict else None
     if headers is not None:
         header_bytes = 0
-        for name, value in headers:  # a loop: cheaper than sum() over a comprehension here
+        for name, value in headers:  # a loop: quicker than sum() or map() over a few headers
             header_bytes += len(name) + len(value)
         rest = _FIXED + len(headers) * _PER_HEADER + _HEADER_WORST * header_bytes
         if body_size is not None and _ASCII_WORST * body_size + rest <= limit:
             return None
-        if type(result) is dict:
-            # A tighter bound from the body as the result carries it.
-            if body is None:
-                worst = 0
-            elif type(body) is not str:
-                worst = limit + 1
-            elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
-                # The base64 alphabet needs no escaping: the body counts exactly its length
-                # (plus its quotes), so measuring the rest without it is exact.
-                if len(body) + 2 + rest <= limit:
-                    return None
-                return _exactly(result_size({**result, "body": ""}) + len(body), limit)
-            else:
-                worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
-            if worst + rest <= limit:
+    body = result.get("body") if type(result) is dict else None
+    if headers is not None and type(result) is dict:
+        # A tighter bound from the body as the result carries it.
+        if body is None:
+            worst = 0
+        elif type(body) is not str:
+            worst = limit + 1
+        elif result.get("isBase64Encoded") is True or result.get("bodyEncoding") == "base64":
+            # The base64 alphabet needs no escaping: the body counts exactly its length
+            # (plus its quotes), so measuring the rest without it is exact.
+            if len(body) + 2 + rest <= limit:
                 return None
+            return _exactly(result_size({**result, "body": ""}) + len(body), limit)
+        else:
+            worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
+        if worst + rest <= limit:
+            return None
     if type(body) is str:
         # Every character is at least one byte of JSON, and a built-in source's text body at
         # least its UTF-8 length (its base64 more): past the limit, no need to say more.

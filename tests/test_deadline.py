@@ -521,3 +521,19 @@ def test_task_the_request_left_running_carries_on(
     assert adapter(http_api_event(path="/later"), FakeContext()) == no_content
     assert app.tasks[0].done()
     assert app.finished == ["forgotten"]
+
+
+@pytest.mark.parametrize(
+    ("margin", "context", "expected"),
+    [
+        (None, FakeContext(timeout_ms=10), ok("done")),  # no guard: runs to the end
+        (0.05, BareContext(), ok("done")),  # no deadline to guard
+        (0.05, FakeContext(timeout_ms=0), GATEWAY_TIMEOUT),  # already past it
+    ],
+)
+def test_async_handle_guards_like_the_handler(
+    make_adapter: AdapterFactory, margin: float | None, context: Any, expected: dict[str, Any]
+) -> None:
+    adapter = make_adapter(BRIEF_APP, timeout_margin=margin, lifespan="off")
+    result = asyncio.run(adapter.handle(http_api_event(path="/brief"), context))
+    assert result == expected

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lambda_asgi import UnsupportedEventError
 from lambda_asgi.sources import SOURCES, detect
+from lambda_asgi.sources.http_api import HTTP_API
 from lambda_asgi.testing import (
     FakeContext,
     alb_event,
@@ -662,3 +663,9 @@ def test_objects_passed_as_the_event_are_named(
             adapter(event, context)
         assert (raised.value.keys, raised.value.hint) == ((), hint)
     assert app.scopes == []
+
+
+def test_an_event_type_that_is_no_websocket_one_leaves_http_api_to_the_full_order() -> None:
+    event = http_api_event()
+    event["requestContext"]["eventType"] = "SOMETHING"  # not CONNECT, MESSAGE nor DISCONNECT
+    assert detect(event) is HTTP_API

@@ -168,3 +168,55 @@ def test_response_header_bytes_outside_utf_8_are_read_as_latin_1() -> None:
     assert _response.header_text(b"caf\xe9") == "café"
     folded = _response.fold_headers([(b"X-Caf\xe9", b"cr\xe8me"), (b"x-caf\xe9", b"br\xfbl\xe9e")])
     assert folded == ({"X-Café": "crème"}, {"X-Café": ["crème", "brûlée"]}, [], None, False)
+
+
+# -- the HTTP API header path: the event's own lowercase dict as the lookup -----------------
+
+
+def test_lowercase_headers_take_only_lowercase_string_names() -> None:
+    assert _request.lowercase_headers({"host": "h", "x-a": "Zoë"}) == [
+        (b"host", b"h"),
+        (b"x-a", "Zoë".encode("latin-1")),
+    ]
+    # Another spelling, a value beyond latin-1 or of another type, or no dict at all: None,
+    # and the source collects the headers the general way.
+    assert _request.lowercase_headers({"Host": "h"}) is None
+    assert _request.lowercase_headers({"host": "€"}) is None
+    assert _request.lowercase_headers({"host": 5}) is None
+    assert _request.lowercase_headers([("host", "h")]) is None
+    assert _request.lowercase_headers({}) == []
+
+
+def test_lowercase_name_cache_is_bounded_and_refuses_huge_events() -> None:
+    for index in range(_request._MAX_NAMES + 10):
+        assert _request.lowercase_headers({f"x-name-{index}": "v"}) == [
+            (f"x-name-{index}".encode(), b"v")
+        ]
+    assert len(_request._lower_names) <= _request._MAX_NAMES
+    huge = {f"x-huge-{index}": "v" for index in range(_request._MAX_NAMES // 2 + 1)}
+    assert _request.lowercase_headers(huge) is None
+
+
+def test_no_content_type_is_no_text() -> None:
+    assert not _response.is_text(None, Config())
+    assert _response.encode_body(b"\x00", None, False, Config()) == ("AA==", True)
+
+
+def test_dict_headers() -> None:
+    assert _request.dict_headers(None) == ([], {})
+    assert _request.dict_headers({"Host": "h"}) == ([(b"host", b"h")], {b"host": b"h"})
+
+
+def test_endpoint_from_text_or_bytes_is_the_same() -> None:
+    text = _request.endpoint("h.example:8080", " 8443 , 80", "HTTP", "https", None)
+    raw = _request.endpoint(b"h.example:8080", b" 8443 , 80", b"HTTP", "https", None)
+    assert text == raw == ("http", ("h.example", 8443))
+    # Header bytes that are not UTF-8 are latin-1 text, as the front door re-encodes them.
+    assert _request.endpoint(b"caf\xe9.example", None, None, "https", None) == (
+        "https",
+        ("café.example", 443),
+    )
+    assert _request.endpoint(None, None, None, "https", "fallback.example") == (
+        "https",
+        ("fallback.example", 443),
+    )

@@ -1032,3 +1032,42 @@ def test_websocket_lines_carry_the_connections_correlation_id(
     [*_, emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (emf["route"], emf["method"], emf["Requests"]) == ("/ws", "$default", [1.0])
     assert sends.texts(event["requestContext"]["connectionId"]) == ["echo: hi"]
+
+
+def test_the_lambda_extension_is_a_read_only_mapping_read_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context = FakeContext()
+    monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    info = logs_module.LambdaInfo("rest", context)
+    assert list(info) == [
+        "source",
+        "request_id",
+        "function_arn",
+        "tenant_id",
+        "trace_id",
+        "remaining_time_ms",
+    ]
+    assert len(info) == 6
+    assert info["trace_id"] is None
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE)  # the managed runtime sets it per invocation
+    assert dict(info) == {
+        "source": "rest",
+        "request_id": REQUEST_ID,
+        "function_arn": context.invoked_function_arn,
+        "tenant_id": None,
+        "trace_id": TRACE,
+        "remaining_time_ms": context.get_remaining_time_in_millis,
+    }
+    assert repr(info) == f"LambdaInfo({dict(info)!r})"
+    with pytest.raises(KeyError):
+        info["stage"]
+    assert info.get("stage") is None
+    assert logs_module.current_trace_id() == TRACE
+    # The runtime's own trace header, taken when the request started, wins over the variable.
+    assert logs_module.LambdaInfo("rest", context, "Root=1-own")["trace_id"] == "Root=1-own"
+    # A context without the attributes (a test's stand-in) gives None for each.
+    assert dict(logs_module.LambdaInfo("alb", object())) == dict.fromkeys(info, None) | {
+        "source": "alb",
+        "trace_id": TRACE,
+    }

@@ -407,3 +407,23 @@ class TestPayloadV1:
             "body": "Bad Request: malformed event",
             "isBase64Encoded": False,
         }
+
+
+def test_hand_written_capitalized_header_names_still_give_host_port_and_length(
+    make_adapter: AdapterFactory,
+) -> None:
+    # API Gateway lowercases 2.0 header names; a hand-written event may not. Such names are
+    # collected the general way, and the lookups by name still find them.
+    event = http_api_event(method="POST", body="abc")
+    event["headers"] = {"Host": "api.example.com", "X-Forwarded-Port": "8443", "X-Custom": "1"}
+    app, _ = serve(make_adapter, event, FakeContext())
+    [scope] = app.scopes
+    assert (scope["server"], scope["headers"]) == (
+        ("api.example.com", 8443),
+        [
+            (b"host", b"api.example.com"),
+            (b"x-forwarded-port", b"8443"),
+            (b"x-custom", b"1"),
+            (b"content-length", b"3"),
+        ],
+    )

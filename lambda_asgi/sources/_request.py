@@ -8,7 +8,6 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from .._model import Config
@@ -135,23 +134,6 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
 # Header names that are lowercase strings already -> their bytes. HTTP API 2.0, Function URLs,
 # ALB and VPC Lattice send every name that way; a name found here is known to be lowercase.
 _lower_names: dict[str, bytes] = {}
-_ONE = frozenset({1})
-
-
-def _encoded(values: Iterable[Any], count: int) -> list[bytes] | None:
-    """``count`` string header values as bytes, in one pass of C code: joined, encoded (ASCII
-    or latin-1, as HTTP's own) and split again. None when one is not text, is beyond latin-1,
-    or holds a line break (which no front door lets through; those take the per-header path).
-
-    Per-request cost is what matters here, and in CPython it is the bytecode executed: one
-    join, encode and split cost a few instructions where a loop costs a dozen per header."""
-    try:
-        text = "\n".join(values)
-        data = text.encode() if text.isascii() else text.encode("latin-1")
-    except (TypeError, UnicodeEncodeError):
-        return None
-    parts = data.split(b"\n")
-    return parts if len(parts) == count else None
 
 
 def lowercase_headers(raw: Any) -> Headers | None:
@@ -161,15 +143,18 @@ def lowercase_headers(raw: Any) -> Headers | None:
     itself is the lookup by lowercase name: no second mapping to build per request."""
     if type(raw) is not dict:
         return None
-    if not raw:
-        return []
-    values = _encoded(raw.values(), len(raw))
-    if values is None:
-        return None
+    names = _lower_names
     try:
-        return list(zip(map(_lower_names.__getitem__, raw), values, strict=True))
+        # ASCII, the usual case, is the same bytes in UTF-8, whose encode() skips the codec
+        # lookup. (Joining the values to encode and split them in one go measured slower.)
+        return [
+            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
+            for name, value in raw.items()
+        ]
     except KeyError:
         return lowercase_headers(raw) if _learn_lowercase(raw) else None
+    except (TypeError, UnicodeEncodeError, AttributeError):
+        return None
 
 
 def _learn_lowercase(raw: dict[Any, Any]) -> bool:
@@ -189,20 +174,9 @@ def _learn_lowercase(raw: dict[Any, Any]) -> bool:
 
 
 def dict_headers(raw: Any) -> tuple[Headers, Watched]:
-    """:func:`collect_headers` for a ``{name: value}`` dict (``None`` for none), names in any
-    case; in C code when every name is known and every value latin-1 text."""
+    """:func:`collect_headers` for a ``{name: value}`` dict (``None`` for none)."""
     if not raw:
         return [], {}
-    if type(raw) is dict and len(raw) <= _MAX_NAMES // 2:
-        values = _encoded(raw.values(), len(raw))
-        if values is not None:
-            try:
-                pairs = list(zip(map(_names.__getitem__, raw), values, strict=True))
-            except KeyError:
-                for name in raw:  # learn them for the next request
-                    header_name(name)
-            else:
-                return pairs, dict(pairs)
     return collect_headers(single_headers(raw))
 
 
@@ -219,25 +193,19 @@ def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 
 
 def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
-    """:func:`collect_headers` for a ``{name: [values]}`` mapping; in C code when every entry
-    holds exactly one value, as nearly all do (a header sent twice takes the other path)."""
+    """:func:`collect_headers` for a ``{name: [values]}`` mapping; in one pass when every
+    entry holds exactly one value, as nearly all do (a header sent twice takes the other)."""
     if not headers:
         return [], {}
-    if type(headers) is dict and len(headers) <= _MAX_NAMES // 2:
-        try:
-            single = _ONE.issuperset(map(len, headers.values()))
-        except TypeError:  # None, or a bare value, for an entry
-            single = False
-        values = _encoded(chain.from_iterable(headers.values()), len(headers)) if single else None
-        if values is not None:
-            try:
-                pairs = list(zip(map(_names.__getitem__, headers), values, strict=True))
-            except KeyError:
-                for name in headers:  # learn them for the next request
-                    header_name(name)
-            else:
-                return pairs, dict(pairs)
-    return collect_headers(multi_headers(headers))
+    names = _names
+    try:
+        pairs = [
+            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
+            for name, [value] in headers.items()
+        ]
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
+        return collect_headers(multi_headers(headers))
+    return pairs, dict(pairs)
 
 
 def single_headers(headers: Any) -> Iterable[tuple[Any, Any]]:
@@ -380,13 +348,16 @@ def endpoint(
 
 def watched_endpoint(watched: Watched, default_scheme: str, fallback_host: str | None) -> Endpoint:
     """:func:`endpoint` from the headers a source collected."""
-    return endpoint(
-        watched.get(b"host"),
-        watched.get(b"x-forwarded-port"),
-        watched.get(b"x-forwarded-proto"),
+    get = watched.get
+    key = (
+        get(b"host"),
+        get(b"x-forwarded-port"),
+        get(b"x-forwarded-proto"),
         default_scheme,
         fallback_host,
     )
+    found = _endpoints.get(key)
+    return endpoint(*key) if found is None else found
 
 
 def http_version(protocol: Any) -> str:

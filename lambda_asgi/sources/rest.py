@@ -68,7 +68,8 @@ def rest_to_scope(
     request_context = event.get("requestContext") or {}
     multi = event.get("multiValueHeaders")
     headers, watched = collect_multi_headers(multi) if multi else dict_headers(event.get("headers"))
-    body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    body = event.get("body")
+    body = decode_body(body, bool(event.get("isBase64Encoded"))) if body else b""
     add_content_length(headers, b"content-length" in watched, body)
 
     wire_path = event_path(event.get("path"))
@@ -83,25 +84,23 @@ def rest_to_scope(
             root_path, path, raw_path = split_base_path(path, raw_path, config)
 
     scheme, server = watched_endpoint(watched, "https", request_context.get("domainName"))
-    identity = request_context.get("identity") or {}
-    source_ip = identity.get("sourceIp")
+    identity = request_context.get("identity")
+    source_ip = identity.get("sourceIp") if identity else None
     multi_query = event.get("multiValueQueryStringParameters")
     single_query = event.get("queryStringParameters")
     scope = make_scope(
-        method=event.get("httpMethod") or "GET",
-        scheme=scheme,
-        root_path=root_path,
-        path=path,
-        raw_path=raw_path,
-        query_string=decoded_query(multi_query, single_query)
-        if multi_query or single_query
-        else b"",
-        headers=headers,
-        client=(source_ip, 0) if source_ip else None,
-        server=server,
-        http_version=http_version(request_context.get("protocol")),
-        event=event,
-        context=context,
+        event.get("httpMethod") or "GET",
+        scheme,
+        root_path,
+        path,
+        raw_path,
+        decoded_query(multi_query, single_query) if multi_query or single_query else b"",
+        headers,
+        (source_ip, 0) if source_ip else None,
+        server,
+        http_version(request_context.get("protocol")),
+        event,
+        context,
     )
     return scope, body
 
