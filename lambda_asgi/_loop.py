@@ -34,14 +34,10 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return _loop
 
 
-_get_running_loop = asyncio._get_running_loop
-"""The running loop of this thread, or None: in ``asyncio.events.__all__``, for loops."""
-
-
 def outside_any_loop(doing: str, instead: str) -> None:
     """Raise EventLoopError if this thread is running an event loop, which running the
     process loop to completion now would need to block."""
-    if _get_running_loop() is not None:
+    if asyncio._get_running_loop() is not None:
         raise EventLoopError(f"the Adapter was {doing} a running event loop; {instead}")
 
 

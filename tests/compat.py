@@ -12,8 +12,11 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
+
+from packaging.markers import Marker
 
 from examples.store import Store
 from lambda_asgi import Adapter, LifespanMode
@@ -184,3 +187,25 @@ def multipart(boundary: str, fields: list[tuple[str, str | tuple[str, str, bytes
         parts.append(b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts)
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def lambda_pins() -> set[str]:
+    """The pins of requirements/constraints.txt for the Lambda runtime's Python (template.yaml's
+    python3.11): the lines without a marker and those whose marker holds there."""
+    pinned = set()
+    for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines():
+        pin, _, marker = line.partition(" ; ")
+        if pin.startswith("#"):
+            continue
+        if not marker or Marker(marker).evaluate({"python_version": "3.11"}):
+            pinned.add(pin)
+    return pinned
+
+
+def example_requirements(name: str) -> list[str]:
+    """The pins of examples/requirements/<name>.txt, what a Lambda package installs."""
+    text = (ROOT / "examples" / "requirements" / f"{name}.txt").read_text()
+    return [line for line in text.splitlines() if not line.startswith("#")]

@@ -21,7 +21,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from packaging.markers import Marker
 
 from examples.chat import channels_chat, fastapi_chat, litestar_chat, room, starlette_chat
 from examples.chat.room import ChatService, LocalConnections
@@ -34,6 +33,7 @@ from lambda_asgi.testing import (
     websocket_message_event,
 )
 from lambda_asgi.websocket import DynamoDBStore, MemoryStore
+from tests.compat import example_requirements, lambda_pins
 from tests.websocket_aws import clean_aws_environment, create_connection_table
 
 EXAMPLES = {
@@ -355,16 +355,7 @@ def test_quart_cancels_a_handler_that_awaits_io_so_it_has_no_chat_example() -> N
 
 
 def test_channels_requirements_pin_the_tested_versions() -> None:
-    root = Path(__file__).parent.parent
-    # The pins for the Lambda runtime's Python (template.yaml), where a line names a Python.
-    pinned = set()
-    for line in (root / "requirements" / "constraints.txt").read_text().splitlines():
-        pin, _, marker = line.partition(" ; ")
-        if pin.startswith("#"):
-            continue
-        if not marker or Marker(marker).evaluate({"python_version": "3.11"}):
-            pinned.add(pin)
-    text = (root / "examples" / "requirements" / "channels.txt").read_text()
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    pinned = lambda_pins()
+    lines = example_requirements("channels")
     assert set(lines) <= pinned
     assert {line.partition("==")[0] for line in lines} >= {"channels", "Django"}

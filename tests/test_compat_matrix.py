@@ -30,7 +30,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from packaging.markers import Marker
 
 from examples import demo
 from examples.store import PIXEL_PNG, STREAM_CHUNKS, Item
@@ -43,7 +42,9 @@ from .compat import (
     Answer,
     Example,
     answer_of,
+    example_requirements,
     expect,
+    lambda_pins,
     last_query_value_only,
     multipart,
     one_set_cookie,
@@ -316,18 +317,9 @@ def test_the_process_exits_after_the_sync_endpoint(example: Example) -> None:
 def test_requirements_files_pin_the_tested_versions() -> None:
     """examples/requirements/<name>.txt, what a Lambda package installs, holds the versions
     this suite runs, the framework's own distribution among them."""
-    root = Path(__file__).parent.parent
-    # The pins for the Lambda runtime's Python (template.yaml): some lines name a Python.
-    pinned = set()
-    for line in (root / "requirements" / "constraints.txt").read_text().splitlines():
-        pin, _, marker = line.partition(" ; ")
-        if pin.startswith("#"):
-            continue
-        if not marker or Marker(marker).evaluate({"python_version": "3.11"}):
-            pinned.add(pin)
+    pinned = lambda_pins()
     for example in EXAMPLES:
-        text = (root / "examples" / "requirements" / f"{example.name}.txt").read_text()
-        lines = [line for line in text.splitlines() if not line.startswith("#")]
+        lines = example_requirements(example.name)
         assert set(lines) <= pinned, example.name
         names = {line.partition("==")[0].lower() for line in lines}
         assert example.name in names

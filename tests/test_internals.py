@@ -202,11 +202,6 @@ def test_no_content_type_is_no_text() -> None:
     assert _response.encode_body(b"\x00", None, False, Config()) == ("AA==", True)
 
 
-def test_dict_headers() -> None:
-    assert _request.dict_headers(None) == ([], {})
-    assert _request.dict_headers({"Host": "h"}) == ([(b"host", b"h")], {b"host": b"h"})
-
-
 def test_endpoint_from_text_or_bytes_is_the_same() -> None:
     text = _request.endpoint("h.example:8080", " 8443 , 80", "HTTP", "https", None)
     raw = _request.endpoint(b"h.example:8080", b" 8443 , 80", b"HTTP", "https", None)

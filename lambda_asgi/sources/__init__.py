@@ -175,30 +175,7 @@ def _built_in(event: dict[str, Any]) -> Source | None:
     """What trying every built-in source's ``matches`` in order gives, from one look at the
     event: the common front doors are told apart by a few keys, without five calls."""
     request_context: Any = event.get("requestContext")
-    if (
-        type(request_context) is dict
-        and "eventType" not in request_context
-        and "elb" not in request_context
-    ):
-        # Neither WebSocket nor ALB, which come first: the fewest looks for the commonest
-        # events, HTTP API 2.0 (requestContext.http) and REST.
-        version = event.get("version")
-        if version == "2.0":
-            if type(request_context.get("http")) is dict:
-                domain = request_context.get("domainName")
-                if isinstance(domain, str) and ".lambda-url." in domain:
-                    return FUNCTION_URL
-                return HTTP_API
-        elif "httpMethod" in event:
-            if version is None and "version" not in event:
-                return REST
-            if version == "1.0":
-                return HTTP_API_V1
-        return _last(event)
-    return _in_order(event, request_context, type(request_context) is dict)
-
-
-def _in_order(event: dict[str, Any], request_context: Any, context_dict: bool) -> Source | None:
+    context_dict = type(request_context) is dict
     if context_dict and "eventType" in request_context and is_websocket_event(event):
         return WEBSOCKET
     if context_dict and "elb" in request_context:
@@ -216,10 +193,6 @@ def _in_order(event: dict[str, Any], request_context: Any, context_dict: bool) -
             if isinstance(domain, str) and ".lambda-url." in domain:
                 return FUNCTION_URL
             return HTTP_API
-    return _last(event)
-
-
-def _last(event: dict[str, Any]) -> Source | None:
     for source in _LAST:
         if source.matches(event):
             return source

@@ -173,13 +173,6 @@ def _learn_lowercase(raw: dict[Any, Any]) -> bool:
     return True
 
 
-def dict_headers(raw: Any) -> tuple[Headers, Watched]:
-    """:func:`collect_headers` for a ``{name: value}`` dict (``None`` for none)."""
-    if not raw:
-        return [], {}
-    return collect_headers(single_headers(raw))
-
-
 def cookie_joined(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     """Exactly one ``cookie`` header, as HTTP/1.1 apps expect (RFC 9113 §8.2.3): several
     (HTTP/2 viewers send one per cookie) are joined with ``"; "`` where the first one was.
@@ -348,16 +341,13 @@ def endpoint(
 
 def watched_endpoint(watched: Watched, default_scheme: str, fallback_host: str | None) -> Endpoint:
     """:func:`endpoint` from the headers a source collected."""
-    get = watched.get
-    key = (
-        get(b"host"),
-        get(b"x-forwarded-port"),
-        get(b"x-forwarded-proto"),
+    return endpoint(
+        watched.get(b"host"),
+        watched.get(b"x-forwarded-port"),
+        watched.get(b"x-forwarded-proto"),
         default_scheme,
         fallback_host,
     )
-    found = _endpoints.get(key)
-    return endpoint(*key) if found is None else found
 
 
 def http_version(protocol: Any) -> str:

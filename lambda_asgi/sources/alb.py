@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 from ._request import (
     add_content_length,
     client_from_forwarded_for,
+    collect_headers,
     collect_multi_headers,
     decode_body,
-    dict_headers,
     event_path,
     make_scope,
     raw_query,
+    single_headers,
     split_base_path,
     unquote,
     value_list,
@@ -65,7 +66,7 @@ def to_scope(
     headers, watched = (
         collect_multi_headers(event.get("multiValueHeaders"))
         if multi_value
-        else dict_headers(event.get("headers"))
+        else collect_headers(single_headers(event.get("headers")))
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")))
     add_content_length(headers, b"content-length" in watched, body)

@@ -22,15 +22,16 @@ if TYPE_CHECKING:
     from .._types import HttpApiResponse, HTTPScope
 from ._request import (
     add_content_length,
+    collect_headers,
     decode_body,
     decoded_query,
-    dict_headers,
     endpoint,
     event_path,
     header_bytes,
     http_version,
     lowercase_headers,
     make_scope,
+    single_headers,
     split_base_path,
     split_http_api_stage,
     unquote,
@@ -81,7 +82,7 @@ def http_api_to_scope(
         raw = {name: value for name, value in raw.items() if name != "cookie"}
     headers = lowercase_headers(raw) if raw else []
     if headers is None:
-        headers, watched = dict_headers(raw)
+        headers, watched = collect_headers(single_headers(raw))
         host, port, proto = (
             watched.get(b"host"),
             watched.get(b"x-forwarded-port"),

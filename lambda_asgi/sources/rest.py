@@ -21,13 +21,14 @@ if TYPE_CHECKING:
     from .._types import HTTPScope, RestResponse
 from ._request import (
     add_content_length,
+    collect_headers,
     collect_multi_headers,
     decode_body,
     decoded_query,
-    dict_headers,
     event_path,
     http_version,
     make_scope,
+    single_headers,
     split_base_path,
     split_http_api_stage,
     unquote,
@@ -67,7 +68,11 @@ def rest_to_scope(
     extra call of a wrapper: it is the front door most 1.0 events come from)."""
     request_context = event.get("requestContext") or {}
     multi = event.get("multiValueHeaders")
-    headers, watched = collect_multi_headers(multi) if multi else dict_headers(event.get("headers"))
+    headers, watched = (
+        collect_multi_headers(multi)
+        if multi
+        else collect_headers(single_headers(event.get("headers")))
+    )
     body = event.get("body")
     body = decode_body(body, bool(event.get("isBase64Encoded"))) if body else b""
     add_content_length(headers, b"content-length" in watched, body)
