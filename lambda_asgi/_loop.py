@@ -21,17 +21,20 @@ from . import _exit
 from .cycle import task_factory
 from .exceptions import EventLoopError
 
-_loop: asyncio.AbstractEventLoop | None = None
+process_loop: asyncio.AbstractEventLoop | None = None
+"""The loop :func:`event_loop` made; read it there, unless (per invocation) a closed or
+missing loop is checked for and handled by calling :func:`event_loop`."""
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
     """The process's event loop, made on first use (and again only if someone closed it)."""
-    global _loop
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-        _loop.set_task_factory(task_factory)
-        _exit.close_at_exit(_loop)
-    return _loop
+    global process_loop
+    loop = process_loop
+    if loop is None or loop.is_closed():
+        loop = process_loop = asyncio.new_event_loop()
+        loop.set_task_factory(task_factory)
+        _exit.close_at_exit(loop)
+    return loop
 
 
 def outside_any_loop(doing: str, instead: str) -> None:
@@ -39,17 +42,6 @@ def outside_any_loop(doing: str, instead: str) -> None:
     process loop to completion now would need to block."""
     if asyncio._get_running_loop() is not None:
         raise EventLoopError(f"the Adapter was {doing} a running event loop; {instead}")
-
-
-def run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    """Run ``loop`` until ``task`` is done; the task stops the loop as it finishes, and
-    should anything else stop it earlier (an app calling ``loop.stop()``), it runs on."""
-    try:
-        while not task.done():
-            loop.run_forever()
-    except BaseException:
-        retrieve(task)
-        raise
 
 
 def retrieve(task: asyncio.Task[Any]) -> None:

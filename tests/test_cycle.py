@@ -434,6 +434,40 @@ def test_anyio_style_main_task_listens_while_a_child_streams(serve: Serve, logge
     assert logged() == []
 
 
+def test_tasks_spawned_by_a_request_are_forgotten_when_it_ends(serve: Serve) -> None:
+    """The tasks a request spawned (and those they spawned) count as able to answer it while
+    it runs; afterwards nothing of the request is kept, and a task its leftovers spawn later
+    belongs to no request."""
+    from lambda_asgi import cycle
+
+    seen: list[str] = []
+    leftovers: list[asyncio.Task[None]] = []
+
+    async def grandchild() -> None:
+        await asyncio.sleep(0)
+
+    async def child() -> None:
+        await asyncio.create_task(grandchild())
+        seen.append(f"while running: {len(cycle._requests)} tasks of the request")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.create_task(child())
+
+        async def linger() -> None:
+            await asyncio.sleep(0)  # past the end of its request
+            leftovers.append(asyncio.create_task(grandchild()))
+
+        leftovers.append(asyncio.create_task(linger()))
+        await respond(send, b"ok")
+
+    assert serve(app) == ok("ok")
+    assert cycle._requests == {}
+    assert serve(app) == ok("ok")  # the next invocation runs what the first left behind
+    assert cycle._requests == {}
+    assert seen == ["while running: 3 tasks of the request"] * 2
+    assert len(leftovers) == 3  # both lingers, and what the first one spawned after its request
+
+
 # -- the response body ---------------------------------------------------------------------
 
 
@@ -550,6 +584,45 @@ def test_a_streamed_response_with_a_line_breaker_is_a_500_before_any_byte_goes_o
     assert logged() == [violation(text)]
 
 
+def test_known_clean_pairs_pass_at_once_and_anything_else_is_checked(
+    serve: Serve, logged: Logged
+) -> None:
+    """Pairs found clean once are known as pairs: a response of only those is taken as it is
+    (copied, so what the app does to its list afterwards changes nothing). A list or tuple with
+    any other pair, an unhashable pair or an iterator goes through the full check; bytes
+    subclasses count as their bytes."""
+    from lambda_asgi import cycle
+
+    class Name(bytes):
+        pass
+
+    known = [(b"content-type", b"text/plain"), (b"x-known", b"1")]
+    sent: list[Any] = [
+        list(known),
+        tuple(known),
+        [*known, (b"x-new", b"\n")],
+        [[b"x-known", b"1"], (b"content-type", b"text/plain")],
+        iter(known),
+        [(Name(b"x-known"), b"1"), (b"content-type", b"text/plain")],
+    ]
+    results = []
+    for headers in sent:
+
+        async def app(scope: Scope, receive: Receive, send: Send, headers: Any = headers) -> None:
+            await send(start(headers=headers))
+            if isinstance(headers, list) and headers:
+                headers.append((b"x-after", b"sent"))  # too late to count
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        results.append(serve(app))
+
+    known_result = ok("ok", {"content-type": "text/plain", "x-known": "1"})
+    assert results == [known_result] * 2 + [ERROR_500] + [known_result] * 3
+    assert {(b"x-known", b"1"), (b"content-type", b"text/plain")} <= cycle._clean_pairs
+    assert all(type(name) is bytes for name, _ in cycle._clean_pairs)
+    assert logged() == [violation(f"{BREAKER} b'x-new' {IN_VALUE}")]
+
+
 def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
     serve: Serve, logged: Logged
 ) -> None:
@@ -576,4 +649,6 @@ def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
     assert results == [200] * (len(replies) - 1) + [500]
     assert len(cycle._clean) <= cycle._MAX_CLEAN
     assert long_value not in cycle._clean
+    assert len(cycle._clean_pairs) <= cycle._MAX_CLEAN
+    assert (b"x-long", long_value) not in cycle._clean_pairs
     assert logged() == [violation(f"{BREAKER} b'x-long' {IN_VALUE}")]

@@ -245,7 +245,7 @@ class TestOneLoopAcrossInvocations:
     ) -> None:
         # A throwaway loop stands in for the process loop, so other tests keep theirs.
         closed = asyncio.new_event_loop()
-        monkeypatch.setattr(loop_module, "_loop", closed)
+        monkeypatch.setattr(loop_module, "process_loop", closed)
         monkeypatch.setattr(lifespan_module, "_pending", [])
         assert event_loop() is closed
         event_loop().close()
@@ -300,11 +300,11 @@ class LoopRecorder:
 def own_process_loop(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A process loop of the test's own, made on first use and closed afterwards, so other
     tests keep theirs (and no lifespan of this test is left for exit)."""
-    monkeypatch.setattr(loop_module, "_loop", None)
+    monkeypatch.setattr(loop_module, "process_loop", None)
     monkeypatch.setattr(lifespan_module, "_pending", [])
     yield
-    if loop_module._loop is not None:
-        loop_module._loop.close()
+    if loop_module.process_loop is not None:
+        loop_module.process_loop.close()
 
 
 def run_on(
@@ -386,7 +386,7 @@ class TestLoopsTheUserChose:
         assert result == ok("/wait")
         assert type(loop) is uvloop.Loop
         assert app.loops == [loop]
-        assert loop_module._loop is None  # the process loop was never needed
+        assert loop_module.process_loop is None  # the process loop was never needed
 
     def test_handle_on_another_loop_than_the_lifespans_is_refused(
         self, context: FakeContext
