@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -111,6 +113,9 @@ def test_header_names_that_are_not_strings_are_not_remembered() -> None:
 
 _FRESH_PROCESS = """
 import sys
+from typing import Any
+
+import pytest
 import lambda_asgi
 from lambda_asgi.sources import EDGE, LATTICE, LATTICE_V1
 from lambda_asgi.testing import FakeContext, edge_event, http_api_event, lattice_event
@@ -168,6 +173,42 @@ def test_response_header_bytes_outside_utf_8_are_read_as_latin_1() -> None:
     assert _response.header_text(b"caf\xe9") == "café"
     folded = _response.fold_headers([(b"X-Caf\xe9", b"cr\xe8me"), (b"x-caf\xe9", b"br\xfbl\xe9e")])
     assert folded == ({"X-Café": "crème"}, {"X-Café": ["crème", "brûlée"]}, [], None, False)
+
+
+@pytest.mark.parametrize(
+    ("headers", "folded"),
+    [
+        # lowercase names, each once (Set-Cookie aside): each name is its own key
+        (
+            [(b"content-type", b"text/html"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")],
+            ({"content-type": "text/html"}, {}, ["a=1", "b=2"], "text/html", False),
+        ),
+        # a lowercase name sent again, after others: folded the general way from the start
+        (
+            [(b"x-a", b"1"), (b"content-encoding", b"gzip"), (b"x-a", b"2")],
+            ({"x-a": "1", "content-encoding": "gzip"}, {"x-a": ["1", "2"]}, [], None, True),
+        ),
+        # a capitalised name after a lowercase one: the first spelling names the header
+        (
+            [(b"x-b", b"1"), (b"X-B", b"2"), (b"Content-Type", b"text/plain")],
+            (
+                {"x-b": "1", "Content-Type": "text/plain"},
+                {"x-b": ["1", "2"]},
+                [],
+                "text/plain",
+                False,
+            ),
+        ),
+    ],
+    ids=["lowercase-once", "lowercase-repeated", "capitalised"],
+)  # fmt: skip
+def test_response_headers_fold_the_same_whichever_way_they_take(
+    headers: list[tuple[bytes, bytes]], folded: Any
+) -> None:
+    assert _response.fold_headers(headers) == folded
+    # and the result holds fresh containers: a source may add to them
+    first, second = _response.fold_headers(headers), _response.fold_headers(headers)
+    assert all(a is not b for a, b in zip(first[:3], second[:3], strict=True))
 
 
 # -- the HTTP API header path: the event's own lowercase dict as the lookup -----------------
