@@ -44,6 +44,17 @@ def outside_any_loop(doing: str, instead: str) -> None:
         raise EventLoopError(f"the Adapter was {doing} a running event loop; {instead}")
 
 
+def run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run ``loop`` until ``task`` is done; the task stops the loop as it finishes, and
+    should anything else stop it earlier (an app calling ``loop.stop()``), it runs on."""
+    try:
+        while not task.done():
+            loop.run_forever()
+    except BaseException:
+        retrieve(task)
+        raise
+
+
 def retrieve(task: asyncio.Task[Any]) -> None:
     """For a KeyboardInterrupt or SystemExit out of the app's task, on its way up: mark the
     task's copy retrieved, as the exception propagating is the one to see."""
@@ -103,6 +114,20 @@ class Watchdog:
     def disarm(self) -> None:
         """The guarded task is done."""
         self._task = None
+
+    def run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        delay: float,
+        expire: Callable[[asyncio.Task[Any], float], None],
+    ) -> None:
+        """:func:`run` with ``task`` guarded for ``delay`` seconds (see :meth:`arm`)."""
+        self.arm(loop, task, delay, expire)
+        try:
+            run(loop, task)
+        finally:
+            self.disarm()
 
     def _watch(self) -> None:
         with self._condition:

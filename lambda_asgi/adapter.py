@@ -256,24 +256,15 @@ class Adapter:
         remaining = (
             None if margin is None else getattr(context, "get_remaining_time_in_millis", None)
         )
-        watchdog = None
-        if remaining is not None:
-            delay = remaining() / 1000 - margin
-            watchdog = _loop.watchdog
-            watchdog.arm(loop, task, delay if delay > 0.0 else 0.0, self._expire)
+        if remaining is None:
+            _loop.run(loop, task)
+            return task.result()
+        delay = remaining() / 1000 - margin
         try:
-            # _loop.run(): the task stops the loop as it finishes; should anything else stop
-            # it earlier (an app calling loop.stop()), it runs on.
-            while not task.done():
-                loop.run_forever()
-        except BaseException:
-            _loop.retrieve(task)
-            raise
+            _loop.watchdog.run(loop, task, delay if delay > 0.0 else 0.0, self._expire)
         finally:
-            if watchdog is not None:
-                watchdog.disarm()
-                if self._expired:  # nearly always empty: no hashing of the task then
-                    self._expired.pop(task, None)
+            if self._expired:  # nearly always empty: no hashing of the task then
+                self._expired.pop(task, None)
         return task.result()
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
