@@ -136,46 +136,12 @@ def _name(raw: bytes) -> tuple[str, str, int]:
         _names.clear()
     name = header_text(raw)
     lower = name.lower()
-    if lower == name:
-        lower = name  # the same object: fold_headers() tells lowercase names by identity
     known = _names[raw] = (name, lower, _KINDS.get(lower, _PLAIN))
     return known
 
 
 def fold_headers(headers: Headers) -> Folded:
-    """Fold the app's response headers; see :data:`Folded`.
-
-    Most apps send lowercase names, each once (Set-Cookie aside): then each name is its own
-    key, found by name alone. The first capitalised or repeated name sends the whole list
-    down the general way instead, which keeps the first spelling of each name."""
-    single: dict[str, str] = {}
-    cookies: list[str] = []
-    content_type: str | None = None
-    content_encoded = False
-    names = _names
-    for raw_name, raw_value in headers:
-        known = names.get(raw_name)
-        name, lower, kind = _name(raw_name) if known is None else known
-        if name is not lower or name in single:
-            return _fold_any(headers)
-        try:  # UTF-8 (and so ASCII) values, as nearly all apps send
-            value = raw_value.decode()
-        except UnicodeDecodeError:
-            value = raw_value.decode("latin-1")
-        if kind:
-            if kind == _SET_COOKIE:
-                cookies.append(value)
-                continue
-            if kind == _CONTENT_TYPE:
-                content_type = value
-            else:
-                content_encoded = value.strip().lower() not in ("", "identity")
-        single[name] = value
-    return single, {}, cookies, content_type, content_encoded
-
-
-def _fold_any(headers: Headers) -> Folded:
-    """:func:`fold_headers` for names in any case, sent any number of times."""
+    """Fold the app's response headers; see :data:`Folded`."""
     single: dict[str, str] = {}
     repeated: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
