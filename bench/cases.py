@@ -101,7 +101,7 @@ def _check_lambda(label: str, expected: dict[str, Any], result: Any) -> None:
         raise _fail(label, f"body is not the text {expected!r}", result)
 
 
-def _case(app: BenchApp, event: BenchEvent, variant: str, call: Callable[[], Any]) -> Case:
+def make_case(app: BenchApp, event: BenchEvent, variant: str, call: Callable[[], Any]) -> Case:
     expected = app.answer(event)
     label = f"{app.name} / {event.name} / {variant}"
     check = _check_bare if variant == "bare" else _check_lambda
@@ -146,12 +146,14 @@ def build_cases() -> Iterator[list[Case]]:
                 "mangum(auto)": Mangum(app.app),  # type: ignore[arg-type]
             }
             for event in build_events():
-                cases.append(_case(app, event, "bare", partial(_bare_call, loop, app.app, event)))
+                cases.append(
+                    make_case(app, event, "bare", partial(_bare_call, loop, app.app, event))
+                )
                 for variant, handler in handlers.items():
                     # Each case gets its own copy, so an adapter that mutated the event
                     # could not change what another one sees.
                     call = partial(handler, copy.deepcopy(event.event), lambda_context)
-                    cases.append(_case(app, event, variant, call))
+                    cases.append(make_case(app, event, variant, call))
         yield cases
     finally:
         for adapter in adapters:

@@ -4,14 +4,19 @@ positive figures. Timing is never asserted; ``python -m bench.invoke`` reports i
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from bench import invoke
+from bench import floor, invoke
+from bench.apps import REPOSITORY, raw_app
 from bench.cases import VARIANTS, BenchmarkError, build_cases
+from bench.events import build_events, context
 from bench.timing import Settings
+from lambda_asgi import Adapter
+from lambda_asgi.testing import alb_event
 
 TINY = Settings(
     batch_seconds=0.0005, repeats=2, warmup_seconds=0.0, min_warmup_calls=2, import_runs=1
@@ -67,3 +72,45 @@ def test_quick_run_reports_every_case(
     # cost for every row; and the import cost
     assert len(verdicts) == 8 + 2 + 10 + 1
     assert all(-1 < row["guard_cost"] < 10 for row in figures["rows"])
+
+
+def test_the_floor_answers_as_lambda_asgi_does() -> None:
+    # The floor prices lambda_asgi's structure only if it does the same job: every case passes
+    # its check, and on the raw app its result is lambda_asgi's, dict for dict.
+    with floor.floor_cases() as cases:
+        assert {case.variant for case in cases} == set(floor.VARIANTS)
+        for case in cases:
+            case.check(case.call())
+    loop = asyncio.new_event_loop()
+    try:
+        handler = floor.floor_handler(raw_app, loop)
+        adapter = Adapter(raw_app, lifespan="off", access_log=False)
+        for event in build_events():
+            assert handler(event.event, context()) == adapter(event.event, context())
+    finally:
+        REPOSITORY.close()
+        loop.close()
+
+
+def test_the_floor_refuses_what_it_does_not_model() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        handler = floor.floor_handler(raw_app, loop)
+        with pytest.raises(floor.FloorError, match="neither HTTP API"):
+            handler(alb_event(), context())
+    finally:
+        loop.close()
+
+
+def test_floor_quick_run_prints_every_row(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(floor, "QUICK", TINY)
+
+    assert floor.main(["--quick"]) == 0
+
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[3:-1]]
+    assert [row[0] for row in rows] == [
+        app for app in ("raw", "raw+await", "raw+io", "starlette", "fastapi+io") for _ in "ab"
+    ]
+    assert all(float(row[3]) > 0 for row in rows)  # bare µs
