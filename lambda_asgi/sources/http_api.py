@@ -35,6 +35,7 @@ from ._request import (
     split_base_path,
     split_http_api_stage,
     unquote,
+    watched_endpoint,
 )
 from ._response import encode_body, fold_headers, joined
 
@@ -80,24 +81,23 @@ def http_api_to_scope(
     cookies = event.get("cookies")
     if cookies and raw and "cookie" in raw:
         raw = {name: value for name, value in raw.items() if name != "cookie"}
+    domain = request_context.get("domainName")
     headers = lowercase_headers(raw) if raw else []
     if headers is None:
         headers, watched = collect_headers(single_headers(raw))
-        host, port, proto = (
-            watched.get(b"host"),
-            watched.get(b"x-forwarded-port"),
-            watched.get(b"x-forwarded-proto"),
-        )
+        scheme, server = watched_endpoint(watched, "https", domain)
         has_length = b"content-length" in watched
     elif raw:
-        host, port, proto = (
+        scheme, server = endpoint(
             raw.get("host"),
             raw.get("x-forwarded-port"),
             raw.get("x-forwarded-proto"),
+            "https",
+            domain,
         )
         has_length = "content-length" in raw
     else:
-        host = port = proto = None
+        scheme, server = endpoint(None, None, None, "https", domain)
         has_length = False
     if cookies:
         headers.append((b"cookie", header_bytes("; ".join(cookies))))
@@ -122,7 +122,6 @@ def http_api_to_scope(
     else:
         query_string = query.encode()
 
-    scheme, server = endpoint(host, port, proto, "https", request_context.get("domainName"))
     source_ip = http.get("sourceIp")
     scope = make_scope(
         http.get("method") or "GET",
