@@ -62,28 +62,32 @@ def retrieve(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
+Expire = Callable[[asyncio.Task[Any], float], None]
+# What the watchdog guards: the task, its deadline, the time.monotonic() it was armed at, the
+# delay it was armed with, its loop and what to call on that loop at the deadline. One tuple,
+# written and read as one reference, so the thread never sees half of one invocation's guard
+# and half of another's.
+Guard = tuple[asyncio.Task[Any], float, float, float, asyncio.AbstractEventLoop, Expire]
+
+
 class Watchdog:
     """The deadline guard of synchronous invocations, which run one at a time per process.
 
     A timer on the loop would cost every loop iteration of a request that waits for I/O a
     look at the timer heap, and a timer cancelled per invocation leaves a handle behind for
     later iterations to skip. The guard lives on a sleeping thread instead: an invocation only
-    records its task and deadline (a few attribute writes, no lock); the thread wakes at the
-    deadline it last saw and, if the request it guards is still running past its own deadline,
-    has the loop cancel it (``call_soon_threadsafe``). Lambda's deadlines move forward, so the
-    thread usually wakes early, finds a later deadline and sleeps on: about once per function
+    publishes its guard (one attribute write, no lock); the thread wakes at the deadline it
+    last saw and, if the request it guards is still running past its own deadline, has the
+    loop cancel it (``call_soon_threadsafe``). Lambda's deadlines move forward, so the thread
+    usually wakes early, finds a later deadline and sleeps on: about once per function
     timeout. Only an earlier deadline than the one it sleeps towards needs a wake-up call.
     """
 
     def __init__(self) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._expire: Callable[[asyncio.Task[Any], float], None] | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self._at = 0.0
-        self._started = 0.0
-        self._delay = 0.0
+        self.guarded: Guard | None = None
+        """The guard of the invocation running now; ``None`` between invocations."""
         self._wake = 0.0  # when the thread next looks; 0 while it is looking
 
     def arm(
@@ -91,68 +95,53 @@ class Watchdog:
         loop: asyncio.AbstractEventLoop,
         task: asyncio.Task[Any],
         delay: float,
-        expire: Callable[[asyncio.Task[Any], float], None],
+        expire: Expire,
     ) -> None:
         """Guard ``task`` for ``delay`` seconds: then, unless :meth:`disarm` came first, the
         loop calls ``expire(task, started)`` with the ``time.monotonic()`` of this call."""
         now = time.monotonic()
-        self._loop = loop
-        self._expire = expire
-        self._started = now
-        self._delay = delay
-        self._at = now + delay
-        self._task = task  # last: the thread reads it first, then the fields above
+        at = now + delay
+        self.guarded = (task, at, now, delay, loop, expire)
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._watch, name="lambda_asgi deadline", daemon=True
+                target=self._watch, args=(delay,), name="lambda_asgi deadline", daemon=True
             )
             self._thread.start()
-        elif self._at < self._wake:
+        elif at < self._wake:
             with self._condition:
                 self._condition.notify()
 
     def disarm(self) -> None:
         """The guarded task is done."""
-        self._task = None
+        self.guarded = None
 
-    def run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        task: asyncio.Task[Any],
-        delay: float,
-        expire: Callable[[asyncio.Task[Any], float], None],
-    ) -> None:
-        """:func:`run` with ``task`` guarded for ``delay`` seconds (see :meth:`arm`)."""
-        self.arm(loop, task, delay, expire)
-        try:
-            run(loop, task)
-        finally:
-            self.disarm()
-
-    def _watch(self) -> None:
+    def _watch(self, delay: float) -> None:
+        # Between invocations it sleeps for as long as the last one had: about the function's
+        # timeout, as the next one most likely has that much too.
         with self._condition:
             while True:
                 self._wake = 0.0
-                task = self._task
+                guarded = self.guarded
                 now = time.monotonic()
-                wake = now + self._delay
-                if task is not None and not task.done():
-                    if now < self._at:
-                        wake = self._at
+                if guarded is not None:
+                    delay = guarded[3]
+                wake = now + delay
+                if guarded is not None and not guarded[0].done():
+                    if now < guarded[1]:
+                        wake = guarded[1]
                     else:
-                        self._cancel(task)
+                        self._cancel(guarded)
                 self._wake = wake
                 self._condition.wait(wake - now)
 
-    def _cancel(self, task: asyncio.Task[Any]) -> None:
-        loop = self._loop
-        assert loop is not None
+    def _cancel(self, guarded: Guard) -> None:
         with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has nothing to cancel
-            loop.call_soon_threadsafe(self._fire, task, self._started)
+            guarded[4].call_soon_threadsafe(self._fire, guarded)
 
-    def _fire(self, task: asyncio.Task[Any], started: float) -> None:
-        if task is self._task and not task.done() and self._expire is not None:
-            self._expire(task, started)
+    def _fire(self, guarded: Guard) -> None:
+        task = guarded[0]
+        if guarded is self.guarded and not task.done():
+            guarded[5](task, guarded[2])
 
 
 watchdog = Watchdog()

@@ -52,6 +52,8 @@ _APP_FAULT = {"fault": "app"}
 # than setting a context variable (measured 0.4 us). On a loop that is not ours a snapshot of
 # all tasks is the fallback.
 _requests: dict[asyncio.Task[Any], list[asyncio.Task[Any]]] = {}
+# On a loop without that factory: the tasks that existed when the request started, by its task.
+_earlier: dict[asyncio.Task[Any], set[asyncio.Task[Any]]] = {}
 
 
 def task_factory(
@@ -189,93 +191,76 @@ def _plain_bytes(name: object, value: object) -> tuple[bytes, bytes]:
 
 
 async def run_http(
-    app: ASGIApp, scope: HTTPScope, body: bytes, request_id: str, sink: Sink | None = None
+    app: ASGIApp,
+    scope: HTTPScope,
+    body: bytes,
+    request_id: str,
+    sink: Sink | None = None,
+    stop: asyncio.AbstractEventLoop | None = None,
 ) -> Response:
     """Run the app for one request and return the complete response it sent, or a 500.
 
     With a ``sink``, body bytes go to it as the app sends them instead of into the returned
     Response (whose body is then empty); until the first bytes went out, failures still become
     a 500 Response. A failure after that raises: the app's exception, or ProtocolError for an
-    app that returned without finishing its body.
+    app that returned without finishing its body. With ``stop``, that loop is stopped as the
+    cycle ends, however it ends: the caller runs the cycle as a task of its own with
+    ``run_forever()``, which then returns in the same loop iteration.
     """
     loop = asyncio.get_running_loop()
     app_task = asyncio.current_task(loop)
     assert app_task is not None, "run_http runs inside a task"
-    spawned: list[asyncio.Task[Any]] = []
-    _requests[app_task] = spawned
-    # Without our task factory, every task that existed before this request (lifespan, app
-    # background loops) is known not to answer it; anything newer might.
-    earlier = None if loop.get_task_factory() is task_factory else asyncio.all_tasks(loop)
-    waiting: set[asyncio.Task[Any]] = set()
-    completed: asyncio.Future[None] | None = None
-
-    request_delivered = False
-    started = False
+    tasks = [app_task]  # the request's tasks: its own, then the ones it spawns
+    _requests[app_task] = tasks
+    if loop.get_task_factory() is not task_factory:
+        # Without our task factory, every task that existed before this request (lifespan,
+        # app background loops) is known not to answer it; anything newer might.
+        _earlier[app_task] = asyncio.all_tasks(loop)
+    # As few variables shared with receive() and send() as the cycle needs, and the rare
+    # paths out of line: each one costs every request.
+    delivered = False
+    phase = _BEFORE_START
     streaming = False
-    complete = False
-    violation: str | None = None
+    violation: ProtocolError | None = None
     status = 0
     response_headers: Headers = []
     chunks: list[bytes] = []
+    waiting: _Waiting | None = None  # made by the first receive() that has to wait
 
     async def receive() -> Message:
-        nonlocal request_delivered, completed
-        if not request_delivered:
-            request_delivered = True
+        nonlocal delivered, waiting
+        if not delivered:
+            delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
-        if complete:
-            return {"type": "http.disconnect"}
-        # Wait until the response is complete, or until no other task of this request is left
-        # that could complete it: then a disconnect is the only honest answer.
-        current = asyncio.current_task(loop)
-        assert current is not None
-        waiting.add(current)
-        try:
-            while not complete:
-                if earlier is None:
-                    candidates = [*spawned, app_task]
-                else:
-                    candidates = [task for task in asyncio.all_tasks(loop) if task not in earlier]
-                    candidates.append(app_task)
-                others = [task for task in candidates if task not in waiting and not task.done()]
-                if not others:
-                    break
-                if completed is None:
-                    completed = loop.create_future()
-                await asyncio.wait([completed, *others], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiting.discard(current)
+        if phase != _COMPLETE:
+            if waiting is None:
+                waiting = _Waiting(tasks)
+            await waiting.wait()
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
-        nonlocal started, streaming, complete, status, response_headers, violation
+        nonlocal phase, streaming, status, response_headers, violation
         kind = message.get("type") if type(message) is dict else _kind(message)
         try:
-            if complete:
-                raise ProtocolError(f"{kind!r} sent after the response was complete")
-            if started:
-                if kind != "http.response.body":
-                    raise ProtocolError(
-                        f"expected 'http.response.body' after the start, got {kind!r}"
-                    )
+            if phase == _STARTED and kind == "http.response.body":
                 chunk = message.get("body", b"")
                 if type(chunk) is not bytes:
                     chunk = _body_bytes(chunk)
-            else:
-                if kind != "http.response.start":
-                    raise ProtocolError(f"expected 'http.response.start' first, got {kind!r}")
+            elif phase == _BEFORE_START and kind == "http.response.start":
                 value = message.get("status")
                 if type(value) is not int or not 100 <= value <= 599:
                     value = _status(value)
                 response_headers = _checked_headers(message.get("headers"))
                 status = value
-                started = True
+                phase = _STARTED
                 return
+            else:
+                raise ProtocolError(_out_of_order(phase, kind))
         except ProtocolError as exc:
-            violation = str(exc)
+            violation = exc
             logger.error(
                 "app error: ASGI protocol violation: %s (%s)",
-                violation,
+                exc,
                 _where(scope, request_id),
                 extra=_APP_FAULT,
             )
@@ -289,59 +274,132 @@ async def run_http(
                     await sink.start(status, response_headers)
                 await sink.write(chunk)
         if not message.get("more_body", False):
-            complete = True
-            if completed is not None and not completed.done():
-                completed.set_result(None)
+            phase = _COMPLETE
+            if waiting is not None:
+                waiting.complete()
 
     try:
         await app(scope, receive, send)  # type: ignore[arg-type]
     except Exception as exc:
-        if not (isinstance(exc, ProtocolError) and str(exc) == violation):  # else logged in send
-            if complete:
-                what = "after its response was complete; the response is returned as sent"
-            elif streaming:
-                what = "after part of its body was streamed; reporting the error to Lambda"
-            elif started:
-                what = "after the response started; answering 500"
-            else:
-                what = "before responding; answering 500"
-            logger.exception(
-                "app error: the ASGI app raised %s (%s)",
-                what,
-                _where(scope, request_id),
-                extra=_APP_FAULT,
-            )
-        if not complete:
+        if exc is not violation:  # else logged in send
+            _log_failure(phase, streaming, scope, request_id)
+        if phase != _COMPLETE:
             if streaming:
                 raise
             return error_response(500, "Internal Server Error")
     else:
-        if not complete:
-            what = (
-                "before finishing its body (no 'http.response.body' with more_body=False)"
-                if started
-                else "without sending 'http.response.start'"
-            )
+        if phase != _COMPLETE:
+            what = _unfinished(phase, streaming, scope, request_id)
             if streaming:
-                logger.error(
-                    "app error: the ASGI app returned %s (%s)",
-                    what,
-                    _where(scope, request_id),
-                    extra=_APP_FAULT,
-                )
                 raise ProtocolError(f"the ASGI app returned {what}")
-            logger.error(
-                "app error: the ASGI app returned %s; answering 500 (%s)",
-                what,
-                _where(scope, request_id),
-                extra=_APP_FAULT,
-            )
             return error_response(500, "Internal Server Error")
     finally:
         del _requests[app_task]
-        for task in spawned:  # usually none
-            _requests.pop(task, None)
+        if len(tasks) > 1:  # it spawned tasks
+            for task in tasks:
+                _requests.pop(task, None)
+        if _earlier:
+            _earlier.pop(app_task, None)
+        if stop is not None:
+            stop.stop()
     return Response(status, response_headers, b"".join(chunks))
+
+
+# Where a response is: what the app may send next.
+_BEFORE_START, _STARTED, _COMPLETE = 0, 1, 2
+
+
+class _Waiting:
+    """The receive() calls that wait for the response to complete: woken when it does, or
+    answered at once when no other task of the request is left that could complete it."""
+
+    def __init__(self, tasks: list[asyncio.Task[Any]]) -> None:
+        self._tasks = tasks  # the request's own task, then the ones it spawned
+        self._loop = tasks[0].get_loop()
+        self._earlier = _earlier.get(tasks[0])
+        self._waiting: set[asyncio.Task[Any]] = set()  # the tasks waiting in receive()
+        self._completed: asyncio.Future[None] = self._loop.create_future()
+
+    def complete(self) -> None:
+        """The response is complete: every waiting receive() gets its disconnect."""
+        if not self._completed.done():
+            self._completed.set_result(None)
+
+    async def wait(self) -> None:
+        """Until the response is complete, or no other task of this request is left that
+        could complete it: then a disconnect is the only honest answer."""
+        loop = self._loop
+        current = asyncio.current_task(loop)
+        assert current is not None
+        self._waiting.add(current)
+        try:
+            while not self._completed.done():
+                if self._earlier is None:
+                    candidates = self._tasks
+                else:
+                    candidates = [
+                        task for task in asyncio.all_tasks(loop) if task not in self._earlier
+                    ]
+                    candidates.append(self._tasks[0])
+                others = [
+                    task for task in candidates if task not in self._waiting and not task.done()
+                ]
+                if not others:
+                    break
+                await asyncio.wait([self._completed, *others], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waiting.discard(current)
+
+
+def _out_of_order(phase: int, kind: object) -> str:
+    """What is wrong with a message of this ``kind`` at this point of the response."""
+    if phase == _COMPLETE:
+        return f"{kind!r} sent after the response was complete"
+    if phase == _STARTED:
+        return f"expected 'http.response.body' after the start, got {kind!r}"
+    return f"expected 'http.response.start' first, got {kind!r}"
+
+
+def _log_failure(phase: int, streaming: bool, scope: HTTPScope, request_id: str) -> None:
+    """Log the exception being handled, which the app raised, and what it means."""
+    if phase == _COMPLETE:
+        what = "after its response was complete; the response is returned as sent"
+    elif streaming:
+        what = "after part of its body was streamed; reporting the error to Lambda"
+    elif phase == _STARTED:
+        what = "after the response started; answering 500"
+    else:
+        what = "before responding; answering 500"
+    logger.exception(
+        "app error: the ASGI app raised %s (%s)",
+        what,
+        _where(scope, request_id),
+        extra=_APP_FAULT,
+    )
+
+
+def _unfinished(phase: int, streaming: bool, scope: HTTPScope, request_id: str) -> str:
+    """Log an app that returned without completing its response; answer what it left out."""
+    what = (
+        "before finishing its body (no 'http.response.body' with more_body=False)"
+        if phase == _STARTED
+        else "without sending 'http.response.start'"
+    )
+    if streaming:
+        logger.error(
+            "app error: the ASGI app returned %s (%s)",
+            what,
+            _where(scope, request_id),
+            extra=_APP_FAULT,
+        )
+    else:
+        logger.error(
+            "app error: the ASGI app returned %s; answering 500 (%s)",
+            what,
+            _where(scope, request_id),
+            extra=_APP_FAULT,
+        )
+    return what
 
 
 def _where(scope: HTTPScope, request_id: str) -> str:

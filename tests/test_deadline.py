@@ -327,8 +327,10 @@ class TestWatchdog:
         watchdog = loop_module.Watchdog()
         loop.run_until_complete(task)
         watchdog.arm(loop, task, 3600.0, lambda task, started: expired.append(task))
+        guarded = watchdog.guarded
+        assert guarded is not None
         loop.close()
-        watchdog._cancel(task)  # what the thread does at the deadline: no error
+        watchdog._cancel(guarded)  # what the thread does at the deadline: no error
         assert expired == []
 
     def test_a_task_done_or_no_longer_guarded_is_not_expired(self) -> None:
@@ -339,10 +341,14 @@ class TestWatchdog:
             first = loop.create_task(asyncio.sleep(0))
             second = loop.create_task(asyncio.sleep(0))
             watchdog.arm(loop, first, 60.0, lambda task, started: expired.append(task))
+            earlier = watchdog.guarded
+            assert earlier is not None
             watchdog.arm(loop, second, 60.0, lambda task, started: expired.append(task))
-            watchdog._fire(first, 0.0)  # the thread's call for the earlier invocation
+            later = watchdog.guarded
+            assert later is not None
+            watchdog._fire(earlier)  # the thread's call for the earlier invocation
             loop.run_until_complete(second)
-            watchdog._fire(second, 0.0)
+            watchdog._fire(later)
             assert expired == []
         finally:
             loop.close()

@@ -155,7 +155,7 @@ def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
     """The first source whose ``matches`` accepts the event."""
     if type(event) is dict:  # what Lambda's runtime hands over; any other type is no HTTP event
         if sources is SOURCES:
-            found = _built_in(event)
+            found = detect_built_in(event)
             if found is not None:
                 return found
         else:
@@ -171,9 +171,12 @@ def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
 _LAST = (EDGE, LATTICE, LATTICE_V1)
 
 
-def _built_in(event: dict[str, Any]) -> Source | None:
+def detect_built_in(event: Any) -> Source | None:
     """What trying every built-in source's ``matches`` in order gives, from one look at the
-    event: the common front doors are told apart by a few keys, without five calls."""
+    event: the common front doors are told apart by a few keys, without five calls. None
+    when none matches, or the event is not a dict (:func:`detect` then says why)."""
+    if type(event) is not dict:
+        return None
     request_context: Any = event.get("requestContext")
     context_dict = type(request_context) is dict
     if context_dict and "eventType" in request_context and is_websocket_event(event):
