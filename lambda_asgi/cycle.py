@@ -39,6 +39,7 @@ from .exceptions import ProtocolError
 logger = logging.getLogger("lambda_asgi")
 
 _BODY_KINDS = (bytes, bytearray, memoryview)
+_new = object.__new__
 
 # On every line about something the app did wrong: the JSON log formats make it a key, so a
 # query can tell the app's faults from lambda_asgi's ("adapter") and bad requests ("request").
@@ -250,7 +251,14 @@ async def run_http(
                 value = message.get("status")
                 if type(value) is not int or not 100 <= value <= 599:
                     value = _status(value)
-                response_headers = _checked_headers(message.get("headers"))
+                headers: Any = message.get("headers")
+                # _checked_headers(), whose first look is inline: most responses have only
+                # pairs seen clean before (a list of tuples; TypeError for unhashable pairs).
+                try:
+                    known = type(headers) is list and _clean_pairs.issuperset(headers)
+                except TypeError:
+                    known = False
+                response_headers = headers.copy() if known else _checked_headers(headers)
                 status = value
                 phase = _STARTED
                 return
@@ -302,7 +310,12 @@ async def run_http(
             _earlier.pop(app_task, None)
         if stop is not None:
             stop.stop()
-    return Response(status, response_headers, b"".join(chunks))
+    # Response(...), without a call of its __init__.
+    response = _new(Response)
+    response.status = status
+    response.headers = response_headers
+    response.body = b"".join(chunks)
+    return response
 
 
 # Where a response is: what the app may send next.
