@@ -108,10 +108,6 @@ def make_case(app: BenchApp, event: BenchEvent, variant: str, call: Callable[[],
     return Case(app.name, event.name, variant, call, partial(check, label, expected))
 
 
-def _never_oversize(result: Any, headers: Any, limit: int, body_size: int | None = None) -> None:
-    return None
-
-
 @contextmanager
 def build_cases() -> Iterator[list[Case]]:
     """Every case in table order; the event loop and adapters live until the block exits.
@@ -130,7 +126,7 @@ def build_cases() -> Iterator[list[Case]]:
         for app in build_apps():
             # Mangum writes no access log: neither do these (bench.observability prices it).
             unguarded = Adapter(app.app, lifespan="off", timeout_margin=None, access_log=False)
-            unguarded._oversize = _never_oversize
+            unguarded._size_guard = False
             adapters += [
                 unguarded,
                 Adapter(app.app, lifespan="off", access_log=False),

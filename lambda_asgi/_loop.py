@@ -88,7 +88,9 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self.guarded: Guard | None = None
         """The guard of the invocation running now; ``None`` between invocations."""
-        self._wake = 0.0  # when the thread next looks; 0 while it is looking
+        self.wake = float("inf")
+        """When the thread next looks (``time.monotonic()``): a guard due earlier needs
+        :meth:`wake_up`. Infinite until the thread starts; 0 while it is looking."""
 
     def arm(
         self,
@@ -98,16 +100,25 @@ class Watchdog:
         expire: Expire,
     ) -> None:
         """Guard ``task`` for ``delay`` seconds: then, unless :meth:`disarm` came first, the
-        loop calls ``expire(task, started)`` with the ``time.monotonic()`` of this call."""
+        loop calls ``expire(task, started)`` with the ``time.monotonic()`` of this call.
+
+        Callers on the request path may do the same inline: publish the guard, then call
+        :meth:`wake_up` if its deadline is before :attr:`wake`."""
         now = time.monotonic()
         at = now + delay
         self.guarded = (task, at, now, delay, loop, expire)
-        if self._thread is None:
+        if at < self.wake:
+            self.wake_up()
+
+    def wake_up(self) -> None:
+        """Have the thread look at the guard now (starting it, the first time)."""
+        guarded = self.guarded
+        if self._thread is None and guarded is not None:
             self._thread = threading.Thread(
-                target=self._watch, args=(delay,), name="lambda_asgi deadline", daemon=True
+                target=self._watch, args=(guarded[3],), name="lambda_asgi deadline", daemon=True
             )
             self._thread.start()
-        elif at < self._wake:
+        else:
             with self._condition:
                 self._condition.notify()
 
@@ -120,7 +131,7 @@ class Watchdog:
         # timeout, as the next one most likely has that much too.
         with self._condition:
             while True:
-                self._wake = 0.0
+                self.wake = 0.0
                 guarded = self.guarded
                 now = time.monotonic()
                 if guarded is not None:
@@ -131,7 +142,7 @@ class Watchdog:
                         wake = guarded[1]
                     else:
                         self._cancel(guarded)
-                self._wake = wake
+                self.wake = wake
                 self._condition.wait(wake - now)
 
     def _cancel(self, guarded: Guard) -> None:

@@ -30,15 +30,15 @@ if TYPE_CHECKING:
 
 # Worst-case bytes of JSON per character: "\\u001f" for an ASCII control character, a
 # surrogate pair "\\ud83d\\ude00" for a character outside the BMP.
-_ASCII_WORST = 6
+ASCII_WORST = 6
 _ANY_WORST = 12
 # JSON punctuation per header (quotes, colon, comma, brackets, and Lambda@Edge's "key"/"value"
 # wrappers), plus room for the fixed keys, the status and its description.
-_PER_HEADER = 64
-_FIXED = 512
+PER_HEADER = 64
+FIXED = 512
 # Worst JSON bytes per header byte: every character at its worst, and twice over, as
 # Lambda@Edge results write each name twice (the lowercase map key and the "key" field).
-_HEADER_WORST = 2 * _ANY_WORST
+HEADER_WORST = 2 * _ANY_WORST
 
 
 class Oversize(NamedTuple):
@@ -97,8 +97,8 @@ def oversize(
         header_bytes = 0
         for name, value in headers:  # a loop: quicker than sum() or map() over a few headers
             header_bytes += len(name) + len(value)
-        rest = _FIXED + len(headers) * _PER_HEADER + _HEADER_WORST * header_bytes
-        if body_size is not None and _ASCII_WORST * body_size + rest <= limit:
+        rest = FIXED + len(headers) * PER_HEADER + HEADER_WORST * header_bytes
+        if body_size is not None and ASCII_WORST * body_size + rest <= limit:
             return None
     body = result.get("body") if type(result) is dict else None
     if headers is not None and type(result) is dict:
@@ -114,7 +114,7 @@ def oversize(
                 return None
             return _exactly(result_size({**result, "body": ""}) + len(body), limit)
         else:
-            worst = len(body) * (_ASCII_WORST if body.isascii() else _ANY_WORST)
+            worst = len(body) * (ASCII_WORST if body.isascii() else _ANY_WORST)
         if worst + rest <= limit:
             return None
     if type(body) is str:

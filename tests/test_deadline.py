@@ -142,17 +142,29 @@ def timers(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.TimerHandle]:
     return armed
 
 
+class _RecordingWatchdog(loop_module.Watchdog):
+    """The process's watchdog, recording the delay of every guard published to it (in a
+    list its ``delays`` attribute holds)."""
+
+    @property
+    def guarded(self) -> loop_module.Guard | None:
+        guard: loop_module.Guard | None = self.__dict__["guarded"]
+        return guard
+
+    @guarded.setter
+    def guarded(self, guard: loop_module.Guard | None) -> None:
+        if guard is not None:
+            self.__dict__["delays"].append(guard[3])
+        self.__dict__["guarded"] = guard
+
+
 @pytest.fixture
 def arms(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The delays the watchdog guarded synchronous invocations for."""
+    watchdog = loop_module.watchdog
     delays: list[float] = []
-    arm = loop_module.watchdog.arm
-
-    def spy(loop: Any, task: Any, delay: float, expire: Any) -> None:
-        delays.append(delay)
-        arm(loop, task, delay, expire)
-
-    monkeypatch.setattr(loop_module.watchdog, "arm", spy)
+    monkeypatch.setitem(watchdog.__dict__, "delays", delays)
+    monkeypatch.setattr(watchdog, "__class__", _RecordingWatchdog)
     return delays
 
 
