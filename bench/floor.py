@@ -8,9 +8,10 @@ cheapest form, in one coroutine with no helper calls:
 - tells the front door apart (HTTP API 2.0 or REST) and refuses anything else;
 - builds the scope: request headers as lowercase byte pairs (names from a bounded cache), the
   ``cookies`` list joined into one ``cookie`` header, ``content-length`` restored for a body,
-  the base64 body decoded, the stage checked, query, HTTP version, scheme and server from the
-  forwarding headers (parsed once per value set), client, a copy of the lifespan state and an
-  ``aws.lambda`` extension read when asked;
+  the base64 body decoded, the stage checked (HTTP API) or made the root path with the raw path
+  beside the path (REST), query, HTTP version, scheme and server from the forwarding headers
+  (parsed once per value set), client, a copy of the lifespan state and an ``aws.lambda``
+  extension read when asked: the scope lambda_asgi gives the app, key for key;
 - registers the request's task for the tasks it spawns;
 - checks every message the app sends (order, types, status range, CR/LF/NUL in every response
   header not seen clean before, body type) and answers 500 when the app fails;
@@ -147,6 +148,8 @@ def floor_handler(
                 )
                 method = http["method"]
                 path = event["rawPath"]
+                raw_path = None
+                root_path = ""
                 query = event["rawQueryString"].encode()
                 if request_context.get("stage") != "$default":
                     raise FloorError("a named stage")
@@ -172,6 +175,17 @@ def floor_handler(
                 )
                 method = event["httpMethod"]
                 path = event["path"]
+                if "%" in path:
+                    raise FloorError("a percent-encoded path")
+                # The execute-api domain serves the path under /{stage}, which the app gets
+                # as its root path (requestContext.path is the stage and the path).
+                stage = request_context.get("stage")
+                if request_context.get("path") == f"/{stage}{path}":
+                    root_path = f"/{stage}"
+                    path = root_path + path
+                else:
+                    root_path = ""
+                raw_path = path.encode()
                 if event.get("multiValueQueryStringParameters"):
                     raise FloorError("a REST query")
                 query = b""
@@ -200,8 +214,8 @@ def floor_handler(
                 "method": method,
                 "scheme": endpoint[0],
                 "path": path,
-                "raw_path": None,
-                "root_path": "",
+                "raw_path": raw_path,
+                "root_path": root_path,
                 "query_string": query,
                 "headers": headers,
                 "client": (source_ip, 0),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,6 +90,30 @@ def test_the_floor_answers_as_lambda_asgi_does() -> None:
             assert handler(event.event, context()) == adapter(event.event, context())
     finally:
         REPOSITORY.close()
+        loop.close()
+
+
+def test_the_floor_gives_the_app_lambda_asgis_scope() -> None:
+    # Same scope, key for key (the extension aside, which is read when asked): REST's stage
+    # as the root path and the raw path included, which the raw app's answer does not show.
+    scopes: list[dict[str, object]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scopes.append({key: value for key, value in scope.items() if key != "extensions"})
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    loop = asyncio.new_event_loop()
+    try:
+        handler = floor.floor_handler(app, loop)
+        adapter = Adapter(app, lifespan="off", access_log=False)
+        for event in build_events():
+            scopes.clear()
+            assert handler(event.event, context()) == adapter(event.event, context())
+            floor_scope, lambda_asgi_scope = scopes
+            assert floor_scope == lambda_asgi_scope
+    finally:
         loop.close()
 
 
