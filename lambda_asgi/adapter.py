@@ -21,7 +21,7 @@ from . import lifespan as _lifespan
 from ._loop import event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
-from .cycle import error_response, run_http
+from .cycle import SHORT_PAIR, all_known_clean, error_response, run_http
 from .exceptions import (
     ConfigurationError,
     EventLoopError,
@@ -317,13 +317,12 @@ class Adapter:
         result = source.to_response(response, event, self.config)
         if not self._size_guard:
             return result
-        # oversize()'s first bound, inline: from lengths alone, nearly every result fits.
+        # A bound from lengths alone, which nearly every result is within: oversize()'s first,
+        # with no look at the header bytes when every pair is one the cycle found clean and
+        # short before (as a response's usually all are).
         headers = response.headers
-        header_bytes = 0
-        for name, value in headers:
-            header_bytes += len(name) + len(value)
-        rest = FIXED + PER_HEADER * len(headers) + HEADER_WORST * header_bytes
-        if ASCII_WORST * body_size + rest <= limit:
+        bound = ASCII_WORST * body_size + FIXED + _SHORT_HEADER_WORST * len(headers)
+        if bound <= limit and all_known_clean(headers):
             return result
         size = oversize(result, headers, limit, body_size)
         if size is None:
@@ -644,6 +643,8 @@ class Adapter:
 
 
 _BUILT_IN = frozenset(SOURCES)
+# The most JSON a header pair the cycle remembered clean can take up in a result.
+_SHORT_HEADER_WORST = PER_HEADER + HEADER_WORST * SHORT_PAIR
 # What a source's to_scope raises for an event it cannot make a request of: a bad request
 # (InvalidRequestError), or a malformed event (a wrong type or a missing key deep inside).
 _MALFORMED = (InvalidRequestError, KeyError, TypeError, AttributeError, ValueError)

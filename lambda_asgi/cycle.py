@@ -137,11 +137,21 @@ _MAX_CLEAN_SIZE = 256
 
 
 def _remember_pairs(checked: Headers) -> None:
+    if len(checked) > _MAX_CLEAN:
+        return  # more pairs than the set may hold: a response like no other
     if len(_clean_pairs) > _MAX_CLEAN - len(checked):
         _clean_pairs.clear()
     for pair in checked:  # tuples of plain bytes, each
-        if len(pair[1]) <= _MAX_CLEAN_SIZE:
+        if len(pair[1]) <= _MAX_CLEAN_SIZE and len(pair[0]) <= _MAX_CLEAN_SIZE:
             _clean_pairs.add(pair)
+
+
+SHORT_PAIR = 2 * _MAX_CLEAN_SIZE
+"""Bytes a header pair remembered clean has at most, its name and value together."""
+
+all_known_clean = _clean_pairs.issuperset
+"""Whether every pair of some response headers (tuples of bytes) is one remembered clean:
+the headers then have at most :data:`SHORT_PAIR` bytes each."""
 
 
 def _checked_pair(name: object, value: object) -> tuple[bytes, bytes]:

@@ -15,6 +15,8 @@ from typing import Any, cast
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambda_asgi import ProtocolError
 from lambda_asgi._types import Message, Receive, Scope, Send
@@ -652,3 +654,35 @@ def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
     assert len(cycle._clean_pairs) <= cycle._MAX_CLEAN
     assert (b"x-long", long_value) not in cycle._clean_pairs
     assert logged() == [violation(f"{BREAKER} b'x-long' {IN_VALUE}")]
+
+
+_CLEAN_BYTES = st.binary(max_size=600).filter(lambda raw: not set(raw) & {10, 13, 0})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_CLEAN_BYTES, _CLEAN_BYTES), max_size=6))
+def test_pairs_remembered_clean_are_short(pairs: list[tuple[bytes, bytes]]) -> None:
+    """The Adapter's size bound counts SHORT_PAIR bytes for a header it finds remembered clean
+    (all_known_clean) instead of looking at it: no longer pair is ever remembered."""
+    from lambda_asgi import cycle
+
+    assert cycle._checked_headers(pairs) == pairs
+    assert all(len(name) + len(value) <= cycle.SHORT_PAIR for name, value in cycle._clean_pairs)
+    short = [pair for pair in pairs if len(pair[0]) + len(pair[1]) <= cycle.SHORT_PAIR]
+    assert cycle.all_known_clean(pairs) is (len(short) == len(pairs))
+
+
+def test_a_response_of_more_pairs_than_the_memory_holds_is_not_remembered(
+    serve: Serve, logged: Logged
+) -> None:
+    from lambda_asgi import cycle
+
+    many = [(f"x-n-{number:05d}".encode(), b"1") for number in range(cycle._MAX_CLEAN + 1)]
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start(headers=many))
+        await send({"type": "http.response.body", "body": b""})
+
+    assert serve(app)["statusCode"] == 200
+    assert len(cycle._clean_pairs) <= cycle._MAX_CLEAN
+    assert logged() == []
