@@ -126,6 +126,20 @@ class Watchdog:
         """The guarded task is done."""
         self.guarded = None
 
+    def run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        delay: float,
+        expire: Expire,
+    ) -> None:
+        """:func:`run` with ``task`` guarded for ``delay`` seconds (see :meth:`arm`)."""
+        self.arm(loop, task, delay, expire)
+        try:
+            run(loop, task)
+        finally:
+            self.disarm()
+
     def _watch(self, delay: float) -> None:
         # Between invocations it sleeps for as long as the last one had: about the function's
         # timeout, as the next one most likely has that much too.

@@ -343,16 +343,9 @@ class Adapter:
             _loop.run(loop, task)
             return task
         delay = remaining() / 1000 - margin
-        watchdog = _loop.watchdog
-        watchdog.arm(loop, task, delay if delay > 0.0 else 0.0, self._expire)
         try:
-            while not task.done():  # _loop.run(), inline
-                loop.run_forever()
-        except BaseException:
-            _loop.retrieve(task)
-            raise
+            _loop.watchdog.run(loop, task, delay if delay > 0.0 else 0.0, self._expire)
         finally:
-            watchdog.guarded = None
             # Fired, but the app swallowed the cancellation and answered: forget it.
             if self._expired and not task.cancelled():
                 self._expired.pop(task, None)
