@@ -297,12 +297,14 @@ class Adapter:
                 while not task.done():
                     loop.run_forever()
             except BaseException:
+                watchdog.guarded = None
+                self._expired.pop(task, None)
                 _loop.retrieve(task)
                 raise
-            finally:
-                watchdog.guarded = None
-                if self._expired and not task.cancelled():
-                    self._expired.pop(task, None)
+            watchdog.guarded = None
+            # Fired, but the app swallowed the cancellation and answered: forget it.
+            if self._expired and not task.cancelled():
+                self._expired.pop(task, None)
         try:
             response = task.result()
         except asyncio.CancelledError:
@@ -345,10 +347,12 @@ class Adapter:
         delay = remaining() / 1000 - margin
         try:
             _loop.watchdog.run(loop, task, delay if delay > 0.0 else 0.0, self._expire)
-        finally:
-            # Fired, but the app swallowed the cancellation and answered: forget it.
-            if self._expired and not task.cancelled():
-                self._expired.pop(task, None)
+        except BaseException:
+            self._expired.pop(task, None)
+            raise
+        # Fired, but the app swallowed the cancellation and answered: forget it.
+        if self._expired and not task.cancelled():
+            self._expired.pop(task, None)
         return task
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:

@@ -344,9 +344,8 @@ class _Waiting:
         self._completed: asyncio.Future[None] = self._loop.create_future()
 
     def complete(self) -> None:
-        """The response is complete: every waiting receive() gets its disconnect."""
-        if not self._completed.done():
-            self._completed.set_result(None)
+        """The response is complete (once): every waiting receive() gets its disconnect."""
+        self._completed.set_result(None)
 
     async def wait(self) -> None:
         """Until the response is complete, or no other task of this request is left that

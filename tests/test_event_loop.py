@@ -538,13 +538,14 @@ class TestLoopDriving:
             }
         )
 
+    @pytest.mark.parametrize("timeout_margin", [0.5, None], ids=["guarded", "unguarded"])
     def test_keyboard_interrupt_in_the_app_propagates(
-        self, make_adapter: AdapterFactory, context: FakeContext
+        self, make_adapter: AdapterFactory, context: FakeContext, timeout_margin: float | None
     ) -> None:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             raise KeyboardInterrupt
 
-        adapter = make_adapter(app, lifespan="off")
+        adapter = make_adapter(app, lifespan="off", timeout_margin=timeout_margin)
         with pytest.raises(KeyboardInterrupt):
             adapter(http_api_event(), context)
 

@@ -1021,6 +1021,38 @@ def test_deadline_answers_504(
     assert "answered 504 (WebSocket $default, aws_request_id=" in caplog.text
 
 
+def test_a_script_that_catches_the_deadline_answers_as_usual(
+    make_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    sends = CapturedSends()
+
+    async def script(receive: Receive, send: Send) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await send({"type": "websocket.send", "text": "late but here"})
+
+    _, handler = adapter_for(make_adapter, script, timeout_margin=0.0, websocket_api=sends)
+    result = handler(websocket_message_event(), FakeContext(timeout_ms=20))
+    assert result == {"statusCode": 200}
+    assert [message for messages in sends.sent.values() for message in messages] == [
+        b"late but here"
+    ]
+    assert caplog.record_tuples == []
+    assert handler._expired == {}  # the guard's record of the invocation is not kept
+
+
+def test_without_a_deadline_guard_a_message_is_served(make_adapter: AdapterFactory) -> None:
+    sends = CapturedSends()
+
+    async def script(receive: Receive, send: Send) -> None:
+        await send({"type": "websocket.send", "text": "hi"})
+
+    _, handler = adapter_for(make_adapter, script, timeout_margin=None, websocket_api=sends)
+    assert handler(websocket_message_event(), FakeContext()) == {"statusCode": 200}
+    assert [message for messages in sends.sent.values() for message in messages] == [b"hi"]
+
+
 def test_a_foreign_cancellation_propagates(make_adapter: AdapterFactory) -> None:
     async def script(receive: Receive, send: Send) -> None:
         started.set()
