@@ -48,7 +48,8 @@ _APP_FAULT = {"fault": "app"}
 
 # The tasks spawned while serving a request, so a lone receive() can tell whether anybody else
 # could still complete the response: the request's task, and every task spawned from it (or
-# from those) while it runs, -> the request's list of them. Recorded by our loop's task
+# from those) while it runs, -> the request's list of its tasks (its own first, then the
+# spawned ones in order). Recorded by our loop's task
 # factory, which looks up the spawning task; a request costs a key added and removed, less
 # than setting a context variable (measured 0.4 us). On a loop that is not ours a snapshot of
 # all tasks is the fallback.
