@@ -63,11 +63,12 @@ def retrieve(task: asyncio.Task[Any]) -> None:
 
 
 Expire = Callable[[asyncio.Task[Any], float], None]
-# What the watchdog guards: the task, its deadline, the time.monotonic() it was armed at, the
-# delay it was armed with, its loop and what to call on that loop at the deadline. One tuple,
+# What the watchdog guards: the task, the time.monotonic() it was armed at, the delay it was
+# armed with (its deadline is their sum), its loop and what to call on that loop at the
+# deadline. One tuple,
 # written and read as one reference, so the thread never sees half of one invocation's guard
 # and half of another's.
-Guard = tuple[asyncio.Task[Any], float, float, float, asyncio.AbstractEventLoop, Expire]
+Guard = tuple[asyncio.Task[Any], float, float, asyncio.AbstractEventLoop, Expire]
 
 
 class Watchdog:
@@ -105,9 +106,8 @@ class Watchdog:
         Callers on the request path may do the same inline: publish the guard, then call
         :meth:`wake_up` if its deadline is before :attr:`wake`."""
         now = time.monotonic()
-        at = now + delay
-        self.guarded = (task, at, now, delay, loop, expire)
-        if at < self.wake:
+        self.guarded = (task, now, delay, loop, expire)
+        if now + delay < self.wake:
             self.wake_up()
 
     def wake_up(self) -> None:
@@ -115,7 +115,7 @@ class Watchdog:
         guarded = self.guarded
         if self._thread is None and guarded is not None:
             self._thread = threading.Thread(
-                target=self._watch, args=(guarded[3],), name="lambda_asgi deadline", daemon=True
+                target=self._watch, args=(guarded[2],), name="lambda_asgi deadline", daemon=True
             )
             self._thread.start()
         else:
@@ -149,11 +149,12 @@ class Watchdog:
                 guarded = self.guarded
                 now = time.monotonic()
                 if guarded is not None:
-                    delay = guarded[3]
+                    delay = guarded[2]
                 wake = now + delay
                 if guarded is not None and not guarded[0].done():
-                    if now < guarded[1]:
-                        wake = guarded[1]
+                    at = guarded[1] + delay
+                    if now < at:
+                        wake = at
                     else:
                         self._cancel(guarded)
                 self.wake = wake
@@ -161,12 +162,12 @@ class Watchdog:
 
     def _cancel(self, guarded: Guard) -> None:
         with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has nothing to cancel
-            guarded[4].call_soon_threadsafe(self._fire, guarded)
+            guarded[3].call_soon_threadsafe(self._fire, guarded)
 
     def _fire(self, guarded: Guard) -> None:
         task = guarded[0]
         if guarded is self.guarded and not task.done():
-            guarded[5](task, guarded[2])
+            guarded[4](task, guarded[1])
 
 
 watchdog = Watchdog()

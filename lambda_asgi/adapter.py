@@ -290,7 +290,7 @@ class Adapter:
             # watchdog.arm(), inline.
             watchdog = _loop.watchdog
             now = time.monotonic()
-            watchdog.guarded = (task, now + delay, now, delay, loop, self._expire)
+            watchdog.guarded = (task, now, delay, loop, self._expire)
             if now + delay < watchdog.wake:
                 watchdog.wake_up()
             try:
@@ -337,16 +337,12 @@ class Adapter:
         """Run ``coro`` as a task on ``loop``, which it stops as it ends, under the deadline
         guard (as :meth:`_delay` works it out); answer the task, done."""
         task = asyncio.Task(coro, loop=loop)
-        margin = self._timeout_margin
-        remaining = (
-            None if margin is None else getattr(context, "get_remaining_time_in_millis", None)
-        )
-        if remaining is None:
+        delay = self._delay(context)
+        if delay is None:
             _loop.run(loop, task)
             return task
-        delay = remaining() / 1000 - margin
         try:
-            _loop.watchdog.run(loop, task, delay if delay > 0.0 else 0.0, self._expire)
+            _loop.watchdog.run(loop, task, delay, self._expire)
         except BaseException:
             self._expired.pop(task, None)
             raise
@@ -540,14 +536,9 @@ class Adapter:
         try:
             return detect(event, self.sources)
         except UnsupportedEventError:
-            return self._not_http(event)
-
-    def _not_http(self, event: Any) -> Source:
-        """The events source for an event no HTTP source took, if it matches; else re-raise
-        the UnsupportedEventError being handled."""
-        if self._events is not None and self._events.matches(event):
-            return self._events
-        raise  # the UnsupportedEventError being handled: called only from its except block
+            if self._events is not None and self._events.matches(event):
+                return self._events
+            raise
 
     async def _serve_websocket(self, event: Any, context: LambdaContext) -> Any:
         from . import ws_cycle  # only functions behind a WebSocket API pay for it

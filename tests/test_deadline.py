@@ -154,7 +154,7 @@ class _RecordingWatchdog(loop_module.Watchdog):
     @guarded.setter
     def guarded(self, guard: loop_module.Guard | None) -> None:
         if guard is not None:
-            self.__dict__["delays"].append(guard[3])
+            self.__dict__["delays"].append(guard[2])
         self.__dict__["guarded"] = guard
 
 

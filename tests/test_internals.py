@@ -57,7 +57,7 @@ def test_endpoint_cache_is_bounded() -> None:
             "https",
             (f"h{index}.example.com", 443),
         )
-    assert len(_request.KNOWN_ENDPOINTS) <= 256
+    assert len(_request._endpoints) <= 256
 
 
 def test_strip_prefix() -> None:

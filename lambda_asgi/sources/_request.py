@@ -17,7 +17,7 @@ from ._response import header_text
 if TYPE_CHECKING:
     from .._types import Headers, HTTPScope
 
-HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
+_HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
 
 # What a client may leave unencoded inside a query string; everything else (space, non-ASCII,
 # '#') is percent-encoded. '%' is kept so existing escapes stay single-encoded.
@@ -315,8 +315,7 @@ def server_of(
 
 
 Endpoint = tuple[str, "tuple[str, int | None] | None"]
-KNOWN_ENDPOINTS: dict[tuple[Any, ...], Endpoint] = {}
-"""What :func:`endpoint` answered, by its arguments (the sources read it inline first)."""
+_endpoints: dict[tuple[Any, ...], Endpoint] = {}
 
 
 def endpoint(
@@ -331,13 +330,12 @@ def endpoint(
     every request to a function carries the same ones, so they are parsed once (the cache is
     bounded: hosts are the client's to choose)."""
     key = (host, forwarded_port, forwarded_proto, default_scheme, fallback_host)
-    found = KNOWN_ENDPOINTS.get(key)
+    found = _endpoints.get(key)
     if found is None:
-        if len(KNOWN_ENDPOINTS) >= 256:
-            KNOWN_ENDPOINTS.clear()
+        if len(_endpoints) >= 256:
+            _endpoints.clear()
         scheme = scheme_of(forwarded_proto, default_scheme)
-        server = server_of(host, forwarded_port, scheme, fallback_host)
-        found = KNOWN_ENDPOINTS[key] = (scheme, server)
+        found = _endpoints[key] = (scheme, server_of(host, forwarded_port, scheme, fallback_host))
     return found
 
 
@@ -354,7 +352,7 @@ def watched_endpoint(watched: Watched, default_scheme: str, fallback_host: str |
 
 def http_version(protocol: Any) -> str:
     """ASGI's ``http_version`` from the event's ``HTTP/1.1``-style protocol string."""
-    return HTTP_VERSIONS.get(protocol, "1.1") if isinstance(protocol, str) else "1.1"
+    return _HTTP_VERSIONS.get(protocol, "1.1") if isinstance(protocol, str) else "1.1"
 
 
 def encode_query(params: Mapping[str, Sequence[Any] | None]) -> bytes:
@@ -395,7 +393,7 @@ def strip_prefix(path: str, prefix: str) -> str | None:
     return rest if rest[0] == "/" else None
 
 
-AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 
 
 def management_endpoint(request_context: Mapping[str, Any], region: str | None) -> str | None:
@@ -406,12 +404,12 @@ def management_endpoint(request_context: Mapping[str, Any], region: str | None) 
     domain, stage = request_context.get("domainName"), request_context.get("stage")
     if not (isinstance(domain, str) and domain and isinstance(stage, str) and stage):
         return None
-    if ".execute-api." in domain and domain.endswith(AWS_DOMAINS):
+    if ".execute-api." in domain and domain.endswith(_AWS_DOMAINS):
         return f"https://{domain}/{stage}"
     api_id = request_context.get("apiId")
     if not (isinstance(api_id, str) and api_id and region):
         return None
-    suffix = AWS_DOMAINS[1] if region.startswith("cn-") else AWS_DOMAINS[0]
+    suffix = _AWS_DOMAINS[1] if region.startswith("cn-") else _AWS_DOMAINS[0]
     return f"https://{api_id}.execute-api.{region}{suffix}/{stage}"
 
 
@@ -427,7 +425,7 @@ def split_http_api_stage(
     if stage_path is not None:
         path = stage_path
     domain = request_context.get("domainName")
-    if not domain or domain.endswith(AWS_DOMAINS):
+    if not domain or domain.endswith(_AWS_DOMAINS):
         return (f"/{stage}" if stage_path is not None else ""), path
     return config.base_path, path
 

@@ -21,15 +21,14 @@ from .._types import LambdaContext
 if TYPE_CHECKING:
     from .._types import HttpApiResponse, HTTPScope
 from ._request import (
-    AWS_DOMAINS,
-    HTTP_VERSIONS,
-    KNOWN_ENDPOINTS,
+    add_content_length,
     collect_headers,
     decode_body,
     decoded_query,
     endpoint,
     event_path,
     header_bytes,
+    http_version,
     lowercase_headers,
     make_scope,
     single_headers,
@@ -89,10 +88,13 @@ def http_api_to_scope(
         scheme, server = watched_endpoint(watched, "https", domain)
         has_length = b"content-length" in watched
     elif raw:
-        # endpoint(), whose cache is read inline: every request to a function has the same.
-        key = (raw.get("host"), raw.get("x-forwarded-port"), raw.get("x-forwarded-proto"))
-        known = KNOWN_ENDPOINTS.get((*key, "https", domain))
-        scheme, server = endpoint(*key, "https", domain) if known is None else known
+        scheme, server = endpoint(
+            raw.get("host"),
+            raw.get("x-forwarded-port"),
+            raw.get("x-forwarded-proto"),
+            "https",
+            domain,
+        )
         has_length = "content-length" in raw
     else:
         scheme, server = endpoint(None, None, None, "https", domain)
@@ -100,16 +102,10 @@ def http_api_to_scope(
     if cookies:
         headers.append((b"cookie", header_bytes("; ".join(cookies))))
     body = event.get("body")
-    if body:
-        body = decode_body(body, bool(event.get("isBase64Encoded")))
-        if not has_length:  # add_content_length()
-            headers.append((b"content-length", str(len(body)).encode("ascii")))
-    else:
-        body = b""
+    body = decode_body(body, bool(event.get("isBase64Encoded"))) if body else b""
+    add_content_length(headers, has_length, body)
 
-    wire_path = event.get("rawPath") or http.get("path") or "/"
-    if type(wire_path) is not str:
-        wire_path = event_path(wire_path)  # which names what is wrong
+    wire_path = event_path(event.get("rawPath") or http.get("path"))
     raw_path: bytes | None
     if function_url:
         path, raw_path = unquote(wire_path), wire_path.encode()
@@ -117,12 +113,7 @@ def http_api_to_scope(
         if config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
     else:  # already decoded: the original bytes are gone, never unquote again
-        stage = request_context.get("stage")
-        if stage == "$default":  # split_http_api_stage(), for the stage in no URL
-            path = wire_path
-            root_path = "" if not domain or domain.endswith(AWS_DOMAINS) else config.base_path
-        else:
-            root_path, path = split_http_api_stage(wire_path, request_context, config)
+        root_path, path = split_http_api_stage(wire_path, request_context, config)
         raw_path = None
 
     query = event.get("rawQueryString")
@@ -132,7 +123,6 @@ def http_api_to_scope(
         query_string = query.encode()
 
     source_ip = http.get("sourceIp")
-    protocol = http.get("protocol")  # http_version(), inline
     scope = make_scope(
         http.get("method") or "GET",
         scheme,
@@ -143,7 +133,7 @@ def http_api_to_scope(
         headers,
         (source_ip, 0) if source_ip else None,
         server,
-        HTTP_VERSIONS.get(protocol, "1.1") if type(protocol) is str else "1.1",
+        http_version(http.get("protocol")),
         event,
         context,
     )

@@ -20,19 +20,19 @@ from .._types import LambdaContext
 if TYPE_CHECKING:
     from .._types import HTTPScope, RestResponse
 from ._request import (
-    HTTP_VERSIONS,
-    KNOWN_ENDPOINTS,
+    add_content_length,
     collect_headers,
     collect_multi_headers,
     decode_body,
     decoded_query,
-    endpoint,
     event_path,
+    http_version,
     make_scope,
     single_headers,
     split_base_path,
     split_http_api_stage,
     unquote,
+    watched_endpoint,
 )
 from ._response import encode_body, fold_headers
 
@@ -74,41 +74,25 @@ def rest_to_scope(
         else collect_headers(single_headers(event.get("headers")))
     )
     body = event.get("body")
-    if body:
-        body = decode_body(body, bool(event.get("isBase64Encoded")))
-        if b"content-length" not in watched:  # add_content_length()
-            headers.append((b"content-length", str(len(body)).encode("ascii")))
-    else:
-        body = b""
+    body = decode_body(body, bool(event.get("isBase64Encoded"))) if body else b""
+    add_content_length(headers, b"content-length" in watched, body)
 
-    wire_path = event.get("path") or "/"
-    if type(wire_path) is not str:
-        wire_path = event_path(wire_path)  # which names what is wrong
+    wire_path = event_path(event.get("path"))
     raw_path: bytes | None
     if decoded_path:  # HTTP API 1.0: the original bytes are gone, never unquote again
         root_path, path = split_http_api_stage(wire_path, request_context, config)
         raw_path = None
     else:
-        path = unquote(wire_path) if "%" in wire_path else wire_path
-        raw_path = wire_path.encode()
+        path, raw_path = unquote(wire_path), wire_path.encode()
         root_path = _stage_root(request_context, wire_path)
         if not root_path and config.base_path:
             root_path, path, raw_path = split_base_path(path, raw_path, config)
 
-    # watched_endpoint(), whose cache is read inline: every request to a function has the same.
-    domain = request_context.get("domainName")
-    key = (
-        watched.get(b"host"),
-        watched.get(b"x-forwarded-port"),
-        watched.get(b"x-forwarded-proto"),
-    )
-    known = KNOWN_ENDPOINTS.get((*key, "https", domain))
-    scheme, server = endpoint(*key, "https", domain) if known is None else known
+    scheme, server = watched_endpoint(watched, "https", request_context.get("domainName"))
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if identity else None
     multi_query = event.get("multiValueQueryStringParameters")
     single_query = event.get("queryStringParameters")
-    protocol = request_context.get("protocol")  # http_version(), inline
     scope = make_scope(
         event.get("httpMethod") or "GET",
         scheme,
@@ -119,7 +103,7 @@ def rest_to_scope(
         headers,
         (source_ip, 0) if source_ip else None,
         server,
-        HTTP_VERSIONS.get(protocol, "1.1") if type(protocol) is str else "1.1",
+        http_version(request_context.get("protocol")),
         event,
         context,
     )
