@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lambda_asgi
+
 from .cases import VARIANTS, build_cases
 from .importcost import ImportCost, measure_import
 from .timing import FULL, QUICK, Measurement, Settings, measure
+
+BUILD = (
+    "compiled (mypyc: the wheels for Lambda)"
+    if lambda_asgi.COMPILED
+    else "Python source (the wheels for Lambda are compiled: scripts/compile, see bench/README.md)"
+)
 
 OVERHEAD_RATIO_TARGET = 0.33
 """lambda_asgi(off) overhead / mangum(off) overhead, on the apps below: at most this."""
@@ -96,6 +104,7 @@ def format_report(results: Results) -> str:
     lines = [
         f"lambda_asgi invocation benchmark: Python {platform.python_version()}, "
         f"median of {s.repeats} interleaved batches of ~{s.batch_seconds * 1000:g} ms per case",
+        f"lambda_asgi build: {BUILD}",
         "",
         "µs per invocation",
         f"{'app':<11} {'event':<13}" + "".join(f"{v:>24}" for v in VARIANTS),
@@ -167,6 +176,7 @@ def to_json(results: Results) -> dict[str, Any]:
     """Every figure of the run, samples included, as JSON-ready data."""
     return {
         "python": platform.python_version(),
+        "compiled": lambda_asgi.COMPILED,
         "settings": dataclasses.asdict(results.settings),
         "cases": [
             {**dataclasses.asdict(m), "median_us": m.median_us, "spread": m.spread}

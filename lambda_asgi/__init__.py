@@ -25,10 +25,17 @@ from .exceptions import (
     WebSocketError,
 )
 from .sources import END_OF_INVOCATION, websocket_info
+from .sources import _request as _request_path
 
 __version__ = "0.1.0"
 
+COMPILED: bool = not _request_path.__file__.endswith(".py")
+"""Whether this install runs its request path compiled (the mypyc-built wheels published for
+Lambda's platforms) or as Python (any other install, such as from source): the same behaviour,
+fewer microseconds per invocation compiled."""
+
 __all__ = [
+    "COMPILED",
     "END_OF_INVOCATION",
     "Adapter",
     "ConfigurationError",

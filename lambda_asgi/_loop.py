@@ -86,7 +86,7 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._condition = threading.Condition(threading.Lock())
-        self._thread: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
         self.guarded: Guard | None = None
         """The guard of the invocation running now; ``None`` between invocations."""
         self.wake = float("inf")
@@ -113,11 +113,11 @@ class Watchdog:
     def wake_up(self) -> None:
         """Have the thread look at the guard now (starting it, the first time)."""
         guarded = self.guarded
-        if self._thread is None and guarded is not None:
-            self._thread = threading.Thread(
+        if self._worker is None and guarded is not None:
+            self._worker = threading.Thread(
                 target=self._watch, args=(guarded[2],), name="lambda_asgi deadline", daemon=True
             )
-            self._thread.start()
+            self._worker.start()
         else:
             with self._condition:
                 self._condition.notify()
@@ -165,9 +165,12 @@ class Watchdog:
             guarded[3].call_soon_threadsafe(self._fire, guarded)
 
     def _fire(self, guarded: Guard) -> None:
-        task = guarded[0]
-        if guarded is self.guarded and not task.done():
-            guarded[4](task, guarded[1])
+        # Still the guard of the running invocation: the same task, armed at the same time.
+        # Compared by content, not as one object: compiled, a tuple is rebuilt when passed.
+        task, started = guarded[0], guarded[1]
+        current = self.guarded
+        if current is not None and current[0] is task and current[1] == started and not task.done():
+            guarded[4](task, started)
 
 
 watchdog = Watchdog()

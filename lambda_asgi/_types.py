@@ -25,6 +25,16 @@ LambdaEvent = Any
 """A Lambda event as ``json.loads`` produced it; sources check its shape themselves."""
 
 
+class Sink(Protocol):
+    """Where a streamed response goes (the custom runtime's streaming response): ``start`` is
+    awaited once, right before the first body bytes, then ``write`` for every chunk, and its
+    awaiting is the backpressure on the app."""
+
+    async def start(self, status: int, headers: Headers) -> None: ...
+
+    async def write(self, chunk: bytes) -> None: ...
+
+
 class LambdaContext(Protocol):
     """The parts of the Lambda context object lambda_asgi reads.
 

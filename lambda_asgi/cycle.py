@@ -13,33 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from ._model import Response
 from ._types import ASGIApp, Headers, Message
+from .exceptions import ProtocolError
 
 if TYPE_CHECKING:
-    from typing import Protocol
-
-    from ._types import HTTPScope
-
-    class Sink(Protocol):
-        """Where a streamed response goes (the custom runtime's streaming response): ``start`` is
-        awaited once, right before the first body bytes, then ``write`` for every chunk, and its
-        awaiting is the backpressure on the app."""
-
-        async def start(self, status: int, headers: Headers) -> None: ...
-
-        async def write(self, chunk: bytes) -> None: ...
-
-
-from .exceptions import ProtocolError
+    from ._types import HTTPScope, Sink
 
 logger = logging.getLogger("lambda_asgi")
 
 _BODY_KINDS = (bytes, bytearray, memoryview)
-_new = object.__new__
 
 # On every line about something the app did wrong: the JSON log formats make it a key, so a
 # query can tell the app's faults from lambda_asgi's ("adapter") and bad requests ("request").
@@ -59,7 +44,9 @@ _earlier: dict[asyncio.Task[Any], set[asyncio.Task[Any]]] = {}
 
 def task_factory(
     loop: asyncio.AbstractEventLoop,
-    coro: Coroutine[Any, Any, Any] | Generator[Any, None, Any],
+    # A coroutine (or, before Python 3.12, a generator-based one): Any, as typeshed's Task
+    # takes the latter only on those versions and the compiled build is type-checked on each.
+    coro: Any,
     **kwargs: Any,
 ) -> asyncio.Task[Any]:
     """The task factory of the Adapter's loop: a plain Task, remembered by its request."""
@@ -313,12 +300,7 @@ async def run_http(
             _earlier.pop(app_task, None)
         if stop is not None:
             stop.stop()
-    # Response(...), without a call of its __init__.
-    response = _new(Response)
-    response.status = status
-    response.headers = response_headers
-    response.body = b"".join(chunks)
-    return response
+    return Response(status, response_headers, b"".join(chunks))
 
 
 # Where a response is: what the app may send next.

@@ -359,8 +359,12 @@ class TestWatchdog:
             later = watchdog.guarded
             assert later is not None
             watchdog._fire(earlier)  # the thread's call for the earlier invocation
+            # The same task guarded again (a later start): the older guard no longer holds.
+            watchdog._fire((second, later[1] - 1.0, *later[2:]))
             loop.run_until_complete(second)
             watchdog._fire(later)
+            watchdog.disarm()
+            watchdog._fire(later)  # after the invocation ended
             assert expired == []
         finally:
             loop.close()
@@ -370,7 +374,7 @@ class TestWatchdog:
         monkeypatch.setattr(loop_module, "watchdog", parent)
         loop_module._forget_watchdog()
         assert loop_module.watchdog is not parent
-        assert loop_module.watchdog._thread is None
+        assert loop_module.watchdog._worker is None
 
 
 class BareContext:

@@ -24,6 +24,7 @@ def test_exported_members() -> None:
     assert exported == public | {"__version__"}
     assert lambda_asgi.__all__ == sorted(lambda_asgi.__all__, key=_isort_style)
     assert lambda_asgi.__all__ == [
+        "COMPILED",
         "END_OF_INVOCATION",
         "Adapter",
         "ConfigurationError",

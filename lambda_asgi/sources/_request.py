@@ -469,14 +469,14 @@ def split_base_path(path: str, raw_path: bytes, config: Config) -> tuple[str, st
 
 
 def make_scope(
-    method: str,
+    method: Any,
     scheme: str,
     root_path: str,
     path: str,
     raw_path: bytes | None,
     query_string: bytes,
     headers: Headers,
-    client: tuple[str, int] | None,
+    client: tuple[Any, int] | None,
     server: tuple[str, int | None] | None,
     http_version: str,
     event: Any,
@@ -487,6 +487,8 @@ def make_scope(
 
     The method and the client address come straight from the event's fields: one of another
     JSON type makes the event malformed (TypeError), rather than a scope the app trips on.
+    Hence ``Any`` for them: compiled, a ``str`` parameter would be checked by the call itself,
+    with a TypeError that does not say which field was wrong.
     Positional parameters: keywords would cost every request the matching of twelve names."""
     if type(method) is not str or (client is not None and type(client[0]) is not str):
         raise TypeError(
