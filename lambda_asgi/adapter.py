@@ -2,7 +2,9 @@
 
 Per invocation it detects the event source, builds the scope, runs one HTTP cycle and returns
 the dictionary the front door expects. Synchronous invocations run on the process's event loop
-(:mod:`lambda_asgi._loop`), created once and kept, so clients made at startup keep working.
+(:mod:`lambda_asgi._loop`), created once and kept, so clients made at startup keep working;
+their HTTP path is :func:`lambda_asgi._http.invoke`, a module of its own so that it is compiled
+in the wheels for Lambda while this class, whose constructor checks every option, stays Python.
 """
 
 from __future__ import annotations
@@ -12,25 +14,25 @@ import logging
 import os
 import sys
 import time
-from asyncio import _get_running_loop
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from . import _loop, _options
 from . import lifespan as _lifespan
+from ._http import FIXED_LIMITS, MALFORMED, invoke
 from ._loop import event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
-from .cycle import SHORT_PAIR, all_known_clean, error_response, run_http
+from .cycle import error_response, run_http
 from .exceptions import (
     ConfigurationError,
     EventLoopError,
     InvalidRequestError,
     UnsupportedEventError,
 )
-from .guards import ASCII_WORST, FIXED, HEADER_WORST, PER_HEADER, Oversize, oversize
-from .logs import LambdaInfo, enable_access_log, lambda_extension, log_access, trace_id
-from .sources import SOURCES, WEBSOCKET, detect, detect_built_in
+from .guards import Oversize, oversize
+from .logs import enable_access_log, lambda_extension, log_access
+from .sources import SOURCES, WEBSOCKET, detect
 from .sources._response import reason_phrase
 
 if TYPE_CHECKING:
@@ -237,99 +239,7 @@ class Adapter:
 
     def __call__(self, event: Any, context: LambdaContext) -> Any:
         """Handle one invocation synchronously, as Lambda's Python runtime calls it."""
-        # The running-loop check and the process loop read inline, calling out only when
-        # something is wrong: on a request path of a few microseconds, every Python call left
-        # out shows (measured in place).
-        if _get_running_loop() is not None:
-            _loop.outside_any_loop(
-                "called from inside", "use 'await adapter.handle(event, context)' there instead"
-            )
-        loop = _loop.process_loop
-        if loop is None or loop.is_closed():
-            loop = event_loop()
-        if self._lifespan_loop is not None and loop is not self._lifespan_loop:
-            raise EventLoopError(
-                "the event loop this Adapter's lifespan started on was closed, and with it "
-                "what the startup made; build a new Adapter"
-            )
-        started = time.perf_counter() if self._timed else 0.0
-        source = detect_built_in(event) if self._built_ins_only else None
-        if source is None:
-            source = self._detect(event)
-        if source is WEBSOCKET or self._powertools is not None:
-            task = self._run(loop, self._serve(source, event, context, started, loop), context)
-            return task.result()
-        # An HTTP request, in one function: on a request path of about ten microseconds
-        # every Python call left out shows, the more so on an app that awaits I/O, after which
-        # the adapter's code runs colder (measured: each helper call here cost 0.1 to 0.5 us).
-        # The scope is built and the result made here, around a task that runs nothing but
-        # the request cycle, whose await chain is then as short as the app's own (each layer
-        # is resumed every time the app's awaits are).
-        request_id = getattr(context, "aws_request_id", "-")
-        try:
-            scope, body = source.to_scope(event, context, self.config)
-        except _MALFORMED as exc:
-            refused = self._refused(source, exc, request_id)
-            return self._end(source, event, None, refused, request_id)
-        scope["state"] = self._lifespan.state.copy()
-        scope["extensions"]["aws.lambda"] = LambdaInfo(source.name, context, trace_id.get())
-        method, path = scope["method"], scope["path"]  # as they came: the app may change them
-        root_path = scope["root_path"]
-        task = asyncio.Task(run_http(self.app, scope, body, request_id, None, loop), loop=loop)
-        # _run(), inline.
-        margin = self._timeout_margin
-        remaining = (
-            None if margin is None else getattr(context, "get_remaining_time_in_millis", None)
-        )
-        if remaining is None:
-            _loop.run(loop, task)
-        else:
-            delay = remaining() / 1000 - margin
-            if delay < 0.0:
-                delay = 0.0
-            # watchdog.arm(), inline.
-            watchdog = _loop.watchdog
-            now = time.monotonic()
-            watchdog.guarded = (task, now, delay, loop, self._expire)
-            if now + delay < watchdog.wake:
-                watchdog.wake_up()
-            try:
-                while not task.done():
-                    loop.run_forever()
-            except BaseException:
-                watchdog.guarded = None
-                self._expired.pop(task, None)
-                _loop.retrieve(task)
-                raise
-            watchdog.guarded = None
-            # Fired, but the app swallowed the cancellation and answered: forget it.
-            if self._expired and not task.cancelled():
-                self._expired.pop(task, None)
-        try:
-            response = task.result()
-        except asyncio.CancelledError:
-            response = self._timed_out(task, f"{method} {path}", request_id)
-        if self._finishing or method == "HEAD":
-            response = self._finish(source.name, scope, root_path, method, path, response, started)
-        # _end(), inline for the front doors whose limit is one number, when the body fits.
-        limit = _FIXED_LIMITS.get(source)
-        body_size = len(response.body)
-        if limit is None or body_size + 2 > limit:
-            return self._end(source, event, scope, response, request_id)
-        result = source.to_response(response, event, self.config)
-        if not self._size_guard:
-            return result
-        # A bound from lengths alone, which nearly every result is within: oversize()'s first,
-        # with no look at the header bytes when every pair is one the cycle found clean and
-        # short before (as a response's usually all are).
-        headers = response.headers
-        bound = ASCII_WORST * body_size + FIXED + _SHORT_HEADER_WORST * len(headers)
-        if bound <= limit and all_known_clean(headers):
-            return result
-        size = oversize(result, headers, limit, body_size)
-        if size is None:
-            return result
-        return self._too_large(source, event, scope, size, limit, request_id)
+        return invoke(self, event, context)
 
     def _run(
         self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Any
@@ -433,7 +343,7 @@ class Adapter:
         """The request's scope and body; or, for an event that cannot become one, the answer."""
         try:
             scope, body = source.to_scope(event, context, self.config)
-        except _MALFORMED as exc:
+        except MALFORMED as exc:
             return self._refused(source, exc, request_id)
         scope["state"] = self._lifespan.state.copy()
         scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
@@ -470,7 +380,7 @@ class Adapter:
         request_id: str,
     ) -> Any:
         """The front door's result for ``response``, within the front door's size limit."""
-        fixed = _FIXED_LIMITS.get(source)
+        fixed = FIXED_LIMITS.get(source)
         if fixed is None:
             limit = source.response_limit
             if not isinstance(limit, int):
@@ -631,15 +541,6 @@ class Adapter:
 
 
 _BUILT_IN = frozenset(SOURCES)
-# The most JSON a header pair the cycle remembered clean can take up in a result.
-_SHORT_HEADER_WORST = PER_HEADER + HEADER_WORST * SHORT_PAIR
-# What a source's to_scope raises for an event it cannot make a request of: a bad request
-# (InvalidRequestError), or a malformed event (a wrong type or a missing key deep inside).
-_MALFORMED = (InvalidRequestError, KeyError, TypeError, AttributeError, ValueError)
-# The built-in sources whose result limit is one number (all but Lambda@Edge's), by source.
-_FIXED_LIMITS: dict[Source, int] = {
-    source: source.response_limit for source in SOURCES if isinstance(source.response_limit, int)
-}
 _STORE_METHODS = ("save", "load", "remove")
 
 

@@ -35,7 +35,7 @@ def compiled_modules() -> list[str]:
 
 def test_the_hook_compiles_the_request_path() -> None:
     assert compiled_modules() == [
-        "lambda_asgi.cycle",
+        "lambda_asgi._http",
         "lambda_asgi._model",
         "lambda_asgi.guards",
         "lambda_asgi.logs",
