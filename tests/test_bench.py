@@ -43,15 +43,23 @@ def test_a_wrong_answer_fails_loudly() -> None:
             adapted.check({"statusCode": 200, "body": "{}", "isBase64Encoded": False})
 
 
+def test_repeats_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        invoke.main(["--quick", "--repeats", "0"])
+    assert exited.value.code == 2
+    assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
+
+
 def test_quick_run_reports_every_case(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(invoke, "QUICK", TINY)
     output = tmp_path / "bench.json"
 
-    assert invoke.main(["--quick", "--json", str(output)]) == 0
+    assert invoke.main(["--quick", "--repeats", "3", "--json", str(output)]) == 0
 
     figures = json.loads(output.read_text())
+    assert figures["settings"]["repeats"] == 3
     cases = {(case["app"], case["event"], case["variant"]) for case in figures["cases"]}
     assert cases == {
         (app, event, variant)
@@ -60,7 +68,7 @@ def test_quick_run_reports_every_case(
         for variant in VARIANTS
     }
     assert all(case["median_us"] > 0 for case in figures["cases"])
-    assert all(len(case["samples_us"]) == TINY.repeats for case in figures["cases"])
+    assert all(len(case["samples_us"]) == 3 for case in figures["cases"])
     assert len(figures["rows"]) == 10
     assert all(row["speedup"] > 0 for row in figures["rows"])
     assert figures["imports"]["lambda_asgi_ms"] > 0
