@@ -103,8 +103,8 @@ class Watchdog:
         """Guard ``task`` for ``delay`` seconds: then, unless :meth:`disarm` came first, the
         loop calls ``expire(task, started)`` with the ``time.monotonic()`` of this call.
 
-        Callers on the request path may do the same inline: publish the guard, then call
-        :meth:`wake_up` if its deadline is before :attr:`wake`."""
+        The request path does the same inline (:func:`lambda_asgi._http.run_guarded`):
+        publish the guard, then call :meth:`wake_up` if its deadline is before :attr:`wake`."""
         now = time.monotonic()
         self.guarded = (task, now, delay, loop, expire)
         if now + delay < self.wake:
@@ -125,20 +125,6 @@ class Watchdog:
     def disarm(self) -> None:
         """The guarded task is done."""
         self.guarded = None
-
-    def run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        task: asyncio.Task[Any],
-        delay: float,
-        expire: Expire,
-    ) -> None:
-        """:func:`run` with ``task`` guarded for ``delay`` seconds (see :meth:`arm`)."""
-        self.arm(loop, task, delay, expire)
-        try:
-            run(loop, task)
-        finally:
-            self.disarm()
 
     def _watch(self, delay: float) -> None:
         # Between invocations it sleeps for as long as the last one had: about the function's

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from . import _loop, _options
 from . import lifespan as _lifespan
-from ._http import FIXED_LIMITS, MALFORMED, invoke
+from ._http import begin, delay, end, invoke, run_guarded
 from ._loop import event_loop
 from ._model import Config, Response, Source
 from ._types import AnyASGIApp, ASGIApp, LambdaContext, LifespanMode
@@ -30,8 +30,8 @@ from .exceptions import (
     InvalidRequestError,
     UnsupportedEventError,
 )
-from .guards import Oversize, oversize
-from .logs import enable_access_log, lambda_extension, log_access
+from .guards import Oversize
+from .logs import enable_access_log, log_access
 from .sources import SOURCES, WEBSOCKET, detect
 from .sources._response import reason_phrase
 
@@ -245,20 +245,9 @@ class Adapter:
         self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Any
     ) -> asyncio.Task[Any]:
         """Run ``coro`` as a task on ``loop``, which it stops as it ends, under the deadline
-        guard (as :meth:`_delay` works it out); answer the task, done."""
+        guard; answer the task, done."""
         task = asyncio.Task(coro, loop=loop)
-        delay = self._delay(context)
-        if delay is None:
-            _loop.run(loop, task)
-            return task
-        try:
-            _loop.watchdog.run(loop, task, delay, self._expire)
-        except BaseException:
-            self._expired.pop(task, None)
-            raise
-        # Fired, but the app swallowed the cancellation and answered: forget it.
-        if self._expired and not task.cancelled():
-            self._expired.pop(task, None)
+        run_guarded(self, loop, task, context)
         return task
 
     async def handle(self, event: Any, context: LambdaContext) -> Any:
@@ -274,9 +263,9 @@ class Adapter:
                 "or build the Adapter with lifespan='off' inside the loop that serves it"
             )
         timer = None
-        delay = self._delay(context)
-        if delay is not None:
-            timer = loop.call_later(delay, self._expire, task, time.monotonic())
+        seconds = delay(self._timeout_margin, context)
+        if seconds is not None:
+            timer = loop.call_later(seconds, self._expire, task, time.monotonic())
         try:
             started = time.perf_counter() if self._timed else 0.0
             return await self._serve(self._detect(event), event, context, started, None)
@@ -286,17 +275,6 @@ class Adapter:
                 # Fired, but the app swallowed the cancellation and answered: undo it here.
                 if self._expired.pop(task, None) is not None and sys.version_info >= (3, 11):
                     task.uncancel()
-
-    def _delay(self, context: LambdaContext) -> float | None:
-        """Seconds until the deadline guard cancels the request, if there is a deadline."""
-        margin = self._timeout_margin
-        if margin is None:
-            return None
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining is None:
-            return None
-        delay: float = remaining() / 1000 - margin
-        return delay if delay > 0.0 else 0.0
 
     def _expire(self, task: asyncio.Task[Any], started: float) -> None:
         self._expired[task] = started
@@ -316,9 +294,9 @@ class Adapter:
             if source is WEBSOCKET:
                 return await self._serve_websocket(event, context)
             request_id = getattr(context, "aws_request_id", "-")
-            begun = self._begin(source, event, context, request_id)
+            begun = begin(self, source, event, context, request_id)
             if isinstance(begun, Response):
-                return self._end(source, event, None, begun, request_id)
+                return end(self, source, event, None, begun, request_id)
             scope, body = begun
             if self._powertools is None:
                 response = await self._respond(source.name, scope, body, request_id, started)
@@ -330,24 +308,12 @@ class Adapter:
                     event,
                     context,
                 )
-            return self._end(source, event, scope, response, request_id)
+            return end(self, source, event, scope, response, request_id)
         finally:
             # Stopping from inside the task ends run_forever() in this same loop iteration;
             # run_until_complete() would spend one more iteration (and epoll call) on it.
             if stop is not None:
                 stop.stop()
-
-    def _begin(
-        self, source: Source, event: Any, context: LambdaContext, request_id: str
-    ) -> tuple[HTTPScope, bytes] | Response:
-        """The request's scope and body; or, for an event that cannot become one, the answer."""
-        try:
-            scope, body = source.to_scope(event, context, self.config)
-        except MALFORMED as exc:
-            return self._refused(source, exc, request_id)
-        scope["state"] = self._lifespan.state.copy()
-        scope["extensions"]["aws.lambda"] = lambda_extension(source.name, context)
-        return scope, body
 
     def _refused(self, source: Source, exc: Exception, request_id: str) -> Response:
         """The answer to an event ``to_scope`` could not make a request of, logged."""
@@ -370,43 +336,6 @@ class Adapter:
             request_id,
         )
         return error_response(400, "Bad Request: malformed event")
-
-    def _end(
-        self,
-        source: Source,
-        event: Any,
-        scope: HTTPScope | None,
-        response: Response,
-        request_id: str,
-    ) -> Any:
-        """The front door's result for ``response``, within the front door's size limit."""
-        fixed = FIXED_LIMITS.get(source)
-        if fixed is None:
-            limit = source.response_limit
-            if not isinstance(limit, int):
-                limit = limit(event)
-            built_in = source in _BUILT_IN
-        else:
-            limit, built_in = fixed, True
-        # Only a built-in source's result is known to hold nothing but headers and body.
-        if not built_in:
-            result = source.to_response(response, event, self.config)
-            size = oversize(result, None, limit) if self._size_guard else None
-        elif len(response.body) + 2 > limit and response.status not in (204, 304):
-            # No built-in shape carries a body in fewer bytes than it has (plus quotes):
-            # refuse it at once, without encoding a result only to measure it. Only a
-            # status that has no body may lose it on the way (Lambda@Edge drops it).
-            size = Oversize(len(response.body) + 2, exact=False)
-        else:
-            result = source.to_response(response, event, self.config)
-            size = (
-                oversize(result, response.headers, limit, len(response.body))
-                if self._size_guard
-                else None
-            )
-        if size is None:
-            return result
-        return self._too_large(source, event, scope, size, limit, request_id)
 
     async def _respond(
         self, source: str, scope: HTTPScope, body: bytes, request_id: str, started: float
@@ -540,7 +469,6 @@ class Adapter:
         loop.run_until_complete(self._lifespan.shutdown())
 
 
-_BUILT_IN = frozenset(SOURCES)
 _STORE_METHODS = ("save", "load", "remove")
 
 
