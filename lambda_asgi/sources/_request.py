@@ -118,17 +118,25 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
     """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
     last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be
     iterable twice (a list, or a dict's items view)."""
-    names = _names
-    # Fast path: known names, string values within latin-1, as nearly all events are. ASCII,
-    # the usual case, is the same bytes in UTF-8, whose encode() skips the codec name lookup.
-    try:
-        headers = [
-            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
-            for name, value in items
-        ]
-    except (KeyError, TypeError, UnicodeEncodeError, AttributeError):
+    headers = _known_pairs(items)
+    if headers is None:
         headers = [(header_name(name), header_bytes(str(value))) for name, value in items]
     return headers, dict(headers)
+
+
+def _known_pairs(items: Iterable[tuple[Any, Any]]) -> Headers | None:
+    """The fast path of :func:`collect_headers`: every name one seen before and every value a
+    string within latin-1, as nearly all events' are; None for any other (typed as
+    :func:`_single_valued` is)."""
+    names = _names
+    headers: Headers = []
+    try:
+        for name, value in items:
+            text: str = value
+            headers.append((names[name], text.encode("latin-1")))
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
+        return None
+    return headers
 
 
 # Header names that are lowercase strings already -> their bytes. HTTP API 2.0, Function URLs,
@@ -144,17 +152,16 @@ def lowercase_headers(raw: Any) -> Headers | None:
     if type(raw) is not dict:
         return None
     names = _lower_names
+    headers: Headers = []
     try:
-        # ASCII, the usual case, is the same bytes in UTF-8, whose encode() skips the codec
-        # lookup. (Joining the values to encode and split them in one go measured slower.)
-        return [
-            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
-            for name, value in raw.items()
-        ]
+        for name, value in raw.items():
+            text: str = value
+            headers.append((names[name], text.encode("latin-1")))
     except KeyError:
         return lowercase_headers(raw) if _learn_lowercase(raw) else None
     except (TypeError, UnicodeEncodeError, AttributeError):
         return None
+    return headers
 
 
 def _learn_lowercase(raw: dict[Any, Any]) -> bool:
@@ -190,15 +197,28 @@ def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
     entry holds exactly one value, as nearly all do (a header sent twice takes the other)."""
     if not headers:
         return [], {}
-    names = _names
-    try:
-        pairs = [
-            (names[name], value.encode() if value.isascii() else value.encode("latin-1"))
-            for name, [value] in headers.items()
-        ]
-    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
+    pairs = _single_valued(headers) if type(headers) is dict else None
+    if pairs is None:
         return collect_headers(multi_headers(headers))
     return pairs, dict(pairs)
+
+
+def _single_valued(headers: dict[Any, Any]) -> Headers | None:
+    """The fast path of :func:`collect_multi_headers`: every entry a list of one string within
+    latin-1 (ASCII is the same bytes in UTF-8), under a name seen before; None for any other.
+    The annotated local makes the compiled build check the value's type (TypeError) and
+    encode it with a direct C call; the Python build only binds it (AttributeError for a
+    value that is no string)."""
+    names = _names
+    pairs: Headers = []
+    try:
+        for name, values in headers.items():
+            [value] = values
+            text: str = value
+            pairs.append((names[name], text.encode("latin-1")))
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
+        return None
+    return pairs
 
 
 def single_headers(headers: Any) -> Iterable[tuple[Any, Any]]:
