@@ -5,6 +5,11 @@ the batch size is then chosen so one batch lasts about ``Settings.batch_seconds`
 repeats are interleaved (every case once per round, the order rotated each round) so slow
 drift of the machine, such as frequency scaling or a noisy neighbour, spreads over all cases
 instead of landing on one. The figure reported per case is the median of its batches.
+
+The objects alive once every case is warm (frameworks, apps, adapters) are frozen for the
+timed rounds (``gc.freeze()``), as they would sit in the oldest generation of a Lambda
+process: the collection before each batch then frees what the previous batch left without
+sweeping them all, which used to slow the calls after it (see bench/README.md, "Method").
 """
 
 from __future__ import annotations
@@ -113,10 +118,21 @@ def measure(cases: Sequence[Case], settings: Settings) -> list[Measurement]:
         per_call_ns = _warm_up(case.call, settings.warmup_seconds, settings.min_warmup_calls)
         sizes.append(max(1, round(settings.batch_seconds * 1e9 / per_call_ns)))
     samples: list[list[float]] = [[] for _ in cases]
-    for round_ in range(settings.repeats):
-        shift = round_ % len(cases)
-        for index in [*range(shift, len(cases)), *range(shift)]:
-            samples[index].append(time_batch(cases[index].call, sizes[index]))
+    # What exists after the warm-up (the frameworks, the apps, the adapters: some 50,000
+    # objects) lives as long as a Lambda process does: frozen, the collection before each
+    # batch sweeps only what the calls since the last one left. A full collection instead
+    # reads every one of those objects and frees the garbage scattered among them; the next
+    # 30 or so calls then run slower, the first by hundreds of µs (see bench/README.md).
+    # Production collects the oldest generation rarely, not every 10 ms.
+    gc.collect()
+    gc.freeze()
+    try:
+        for round_ in range(settings.repeats):
+            shift = round_ % len(cases)
+            for index in [*range(shift, len(cases)), *range(shift)]:
+                samples[index].append(time_batch(cases[index].call, sizes[index]))
+    finally:
+        gc.unfreeze()
     for case in cases:
         case.check(case.call())
     return [

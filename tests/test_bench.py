@@ -5,6 +5,7 @@ positive figures. Timing is never asserted; ``python -m bench.invoke`` reports i
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,9 @@ import pytest
 
 from bench import floor, invoke
 from bench.apps import REPOSITORY, raw_app
-from bench.cases import VARIANTS, BenchmarkError, build_cases
+from bench.cases import VARIANTS, BenchmarkError, Case, build_cases
 from bench.events import build_events, context
-from bench.timing import Settings
+from bench.timing import Settings, measure
 from lambda_asgi import Adapter
 from lambda_asgi.testing import alb_event
 
@@ -147,3 +148,42 @@ def test_floor_quick_run_prints_every_row(
         app for app in ("raw", "raw+await", "raw+io", "starlette", "fastapi+io") for _ in "ab"
     ]
     assert all(float(row[3]) > 0 for row in rows)  # bare µs
+
+
+def test_timed_rounds_run_with_the_warm_objects_frozen() -> None:
+    # The collection before each batch must not sweep the long-lived objects (bench/README.md,
+    # "Method"): they are frozen for the timed rounds only, and thawed however measure() ends.
+    frozen_during: list[int] = []
+
+    def call() -> str:
+        frozen_during.append(gc.get_freeze_count())
+        return "ok"
+
+    case = Case("app", "event", "variant", call, lambda answer: None)
+    assert gc.get_freeze_count() == 0
+    [measurement] = measure([case], TINY)
+
+    assert len(measurement.samples_us) == TINY.repeats
+    # check, warm-up (unfrozen); the timed batches (frozen); the final check (thawed)
+    assert frozen_during[0] == 0
+    assert frozen_during[-1] == 0
+    timed = frozen_during[1 + TINY.min_warmup_calls : -1]
+    assert len(timed) == TINY.repeats * measurement.calls_per_batch
+    assert all(count > 0 for count in timed)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failing_call_still_thaws_the_objects() -> None:
+    calls = 0
+
+    def call() -> str:
+        nonlocal calls
+        calls += 1
+        if gc.get_freeze_count():
+            raise RuntimeError("failed while timed")
+        return "ok"
+
+    with pytest.raises(RuntimeError, match="failed while timed"):
+        measure([Case("app", "event", "variant", call, lambda answer: None)], TINY)
+    assert calls > 1
+    assert gc.get_freeze_count() == 0
