@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from ._model import Response, Source
+from ._tasks import forget, register
 from .cycle import SHORT_PAIR, all_known_clean, run_http
 from .exceptions import EventLoopError, InvalidRequestError
 from .guards import ASCII_WORST, FIXED, HEADER_WORST, PER_HEADER, Oversize, oversize
@@ -74,8 +75,17 @@ def invoke(adapter: Adapter, event: Any, context: Any) -> Any:
     scope, body = begun
     method, path = scope["method"], scope["path"]  # as they came: the app may change them
     root_path = scope["root_path"]
-    task = asyncio.Task(run_http(adapter.app, scope, body, request_id, None, loop), loop=loop)
-    run_guarded(adapter, loop, task, context)
+    # The request's task is registered here, before it runs, and forgotten here: the cycle's
+    # own bookkeeping done as compiled code.
+    tasks: list[asyncio.Task[Any]] = []
+    task = asyncio.Task(
+        run_http(adapter.app, scope, body, request_id, None, loop, tasks), loop=loop
+    )
+    register(task, tasks)
+    try:
+        run_guarded(adapter, loop, task, context)
+    finally:
+        forget(task, tasks)
     try:
         response = task.result()
     except asyncio.CancelledError:

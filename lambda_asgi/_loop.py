@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _exit
-from .cycle import task_factory
+from ._tasks import task_factory
 from .exceptions import EventLoopError
 
 process_loop: asyncio.AbstractEventLoop | None = None

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ._model import Response
+from ._tasks import _earlier, forget, register
 from ._types import ASGIApp, Headers, Message
 from .exceptions import ProtocolError
 
@@ -29,34 +30,6 @@ _BODY_KINDS = (bytes, bytearray, memoryview)
 # On every line about something the app did wrong: the JSON log formats make it a key, so a
 # query can tell the app's faults from lambda_asgi's ("adapter") and bad requests ("request").
 _APP_FAULT = {"fault": "app"}
-
-
-# The tasks spawned while serving a request, so a lone receive() can tell whether anybody else
-# could still complete the response: the request's task, and every task spawned from it (or
-# from those) while it runs, -> the request's list of its tasks (its own first, then the
-# spawned ones in order). Recorded by our loop's task factory, which looks up the spawning
-# task; a request costs a key added and removed, less than setting a context variable
-# (measured 0.4 us). On a loop that is not ours a snapshot of all tasks is the fallback.
-_requests: dict[asyncio.Task[Any], list[asyncio.Task[Any]]] = {}
-# On a loop without that factory: the tasks that existed when the request started, by its task.
-_earlier: dict[asyncio.Task[Any], set[asyncio.Task[Any]]] = {}
-
-
-def task_factory(
-    loop: asyncio.AbstractEventLoop,
-    # A coroutine (or, before Python 3.12, a generator-based one): Any, as typeshed's Task
-    # takes the latter only on those versions and the compiled build is type-checked on each.
-    coro: Any,
-    **kwargs: Any,
-) -> asyncio.Task[Any]:
-    """The task factory of the Adapter's loop: a plain Task, remembered by its request."""
-    task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
-    if _requests:  # else no request is being served: nothing to remember
-        spawned = _requests.get(asyncio.current_task(loop))  # type: ignore[arg-type]
-        if spawned is not None:
-            spawned.append(task)
-            _requests[task] = spawned
-    return task
 
 
 def error_response(status: int, text: str) -> Response:
@@ -195,6 +168,7 @@ async def run_http(
     request_id: str,
     sink: Sink | None = None,
     stop: asyncio.AbstractEventLoop | None = None,
+    tasks: list[asyncio.Task[Any]] | None = None,
 ) -> Response:
     """Run the app for one request and return the complete response it sent, or a 500.
 
@@ -204,16 +178,18 @@ async def run_http(
     app that returned without finishing its body. With ``stop``, that loop is stopped as the
     cycle ends, however it ends: the caller runs the cycle as a task of its own with
     ``run_forever()``, which then returns in the same loop iteration.
+
+    ``tasks`` is the request's list of its tasks when the caller registered it (with
+    :func:`lambda_asgi._tasks.register`) and forgets it when the task is done; else this
+    coroutine does both.
     """
-    loop = asyncio.get_running_loop()
-    app_task = asyncio.current_task(loop)
-    assert app_task is not None, "run_http runs inside a task"
-    tasks = [app_task]  # the request's tasks: its own, then the ones it spawns
-    _requests[app_task] = tasks
-    if loop.get_task_factory() is not task_factory:
-        # Without our task factory, every task that existed before this request (lifespan,
-        # app background loops) is known not to answer it; anything newer might.
-        _earlier[app_task] = asyncio.all_tasks(loop)
+    if tasks is None:
+        app_task = asyncio.current_task()
+        assert app_task is not None, "run_http runs inside a task"
+        tasks = []
+        register(app_task, tasks)
+    else:
+        app_task = None  # the caller forgets the request's tasks
     # As few variables shared with receive() and send() as the cycle needs, and the rare
     # paths out of line: each one costs every request.
     delivered = False
@@ -292,12 +268,8 @@ async def run_http(
                 raise ProtocolError(f"the ASGI app returned {what}")
             return error_response(500, "Internal Server Error")
     finally:
-        del _requests[app_task]
-        if len(tasks) > 1:  # it spawned tasks
-            for task in tasks:
-                _requests.pop(task, None)
-        if _earlier:
-            _earlier.pop(app_task, None)
+        if app_task is not None:
+            forget(app_task, tasks)
         if stop is not None:
             stop.stop()
     return Response(status, response_headers, b"".join(chunks))

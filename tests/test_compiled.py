@@ -37,6 +37,7 @@ def test_the_hook_compiles_the_request_path() -> None:
     assert compiled_modules() == [
         "lambda_asgi._http",
         "lambda_asgi._model",
+        "lambda_asgi._tasks",
         "lambda_asgi.guards",
         "lambda_asgi.logs",
         "lambda_asgi.sources",

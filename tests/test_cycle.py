@@ -440,7 +440,7 @@ def test_tasks_spawned_by_a_request_are_forgotten_when_it_ends(serve: Serve) -> 
     """The tasks a request spawned (and those they spawned) count as able to answer it while
     it runs; afterwards nothing of the request is kept, and a task its leftovers spawn later
     belongs to no request."""
-    from lambda_asgi import cycle
+    from lambda_asgi import _tasks
 
     seen: list[str] = []
     leftovers: list[asyncio.Task[None]] = []
@@ -450,7 +450,7 @@ def test_tasks_spawned_by_a_request_are_forgotten_when_it_ends(serve: Serve) -> 
 
     async def child() -> None:
         await asyncio.create_task(grandchild())
-        seen.append(f"while running: {len(cycle._requests)} tasks of the request")
+        seen.append(f"while running: {len(_tasks._requests)} tasks of the request")
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await asyncio.create_task(child())
@@ -463,9 +463,9 @@ def test_tasks_spawned_by_a_request_are_forgotten_when_it_ends(serve: Serve) -> 
         await respond(send, b"ok")
 
     assert serve(app) == ok("ok")
-    assert cycle._requests == {}
+    assert _tasks._requests == {}
     assert serve(app) == ok("ok")  # the next invocation runs what the first left behind
-    assert cycle._requests == {}
+    assert _tasks._requests == {}
     assert seen == ["while running: 3 tasks of the request"] * 2
     assert len(leftovers) == 3  # both lingers, and what the first one spawned after its request
 
