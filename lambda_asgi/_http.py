@@ -18,9 +18,10 @@ from asyncio import _get_running_loop
 from typing import TYPE_CHECKING, Any
 
 from . import _loop
+from ._exchange import SHORT_PAIR, all_known_clean
 from ._model import Response, Source
 from ._tasks import forget, register
-from .cycle import SHORT_PAIR, all_known_clean, run_http
+from .cycle import run_http
 from .exceptions import EventLoopError, InvalidRequestError
 from .guards import ASCII_WORST, FIXED, HEADER_WORST, PER_HEADER, Oversize, oversize
 from .logs import lambda_extension

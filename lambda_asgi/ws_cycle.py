@@ -20,9 +20,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._exchange import checked_headers, checked_status
 from ._model import Config, Response
 from ._types import ASGIApp, Headers, LambdaContext, Message
-from .cycle import _checked_headers, _status
 from .exceptions import (
     ConnectionGoneError,
     InvalidRequestError,
@@ -252,20 +252,20 @@ async def run_websocket(
                     f"subprotocol {subprotocol!r} was not offered by the client "
                     f"(offered: {offered})"
                 )
-            accept_headers = _checked_headers(message.get("headers"))
+            accept_headers = checked_headers(message.get("headers"))
             if store is not None:
                 await store.save(source.record_of(scope, subprotocol))
             accepted, chosen = True, subprotocol
         elif kind == "websocket.close":
             refused = True
         elif kind == "websocket.http.response.start":
-            status = _status(message.get("status"))
+            status = checked_status(message.get("status"))
             if status < 300:
                 # API Gateway opens the connection on any 2xx: that would be no denial.
                 raise ProtocolError(
                     f"a denial response needs a status of 300 or more, got {status}"
                 )
-            denial = Response(status, _checked_headers(message.get("headers")), b"")
+            denial = Response(status, checked_headers(message.get("headers")), b"")
         else:
             raise ProtocolError(
                 "expected 'websocket.accept', 'websocket.close' or "

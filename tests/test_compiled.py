@@ -35,6 +35,7 @@ def compiled_modules() -> list[str]:
 
 def test_the_hook_compiles_the_request_path() -> None:
     assert compiled_modules() == [
+        "lambda_asgi._exchange",
         "lambda_asgi._http",
         "lambda_asgi._model",
         "lambda_asgi._tasks",

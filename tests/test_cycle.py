@@ -212,6 +212,10 @@ NUL_NAME = b"x\0" * 40  # named by its first 60 bytes
         ([start(headers=[(NUL_NAME, b"\n")])], f"{BREAKER} {NUL_NAME[:60]!r} {IN_NAME}"),
         ([START, {"type": "http.response.body", "body": "text"}], "'body' must be bytes, got str"),
         ([cast(Message, "oops")], f"{FIRST} 'oops'"),
+        (
+            [cast(Message, "http.response.start")],
+            "a message must be a dict, got the string 'http.response.start'",
+        ),
         ([START, cast(Message, None)], f"{AFTER} None"),
     ],
 )  # fmt: skip
@@ -593,7 +597,7 @@ def test_known_clean_pairs_pass_at_once_and_anything_else_is_checked(
     (copied, so what the app does to its list afterwards changes nothing). A list or tuple with
     any other pair, an unhashable pair or an iterator goes through the full check; bytes
     subclasses count as their bytes."""
-    from lambda_asgi import cycle
+    from lambda_asgi import _exchange
 
     class Name(bytes):
         pass
@@ -620,8 +624,8 @@ def test_known_clean_pairs_pass_at_once_and_anything_else_is_checked(
 
     known_result = ok("ok", {"content-type": "text/plain", "x-known": "1"})
     assert results == [known_result] * 2 + [ERROR_500] + [known_result] * 3
-    assert {(b"x-known", b"1"), (b"content-type", b"text/plain")} <= cycle._clean_pairs
-    assert all(type(name) is bytes for name, _ in cycle._clean_pairs)
+    assert {(b"x-known", b"1"), (b"content-type", b"text/plain")} <= _exchange._clean_pairs
+    assert all(type(name) is bytes for name, _ in _exchange._clean_pairs)
     assert logged() == [violation(f"{BREAKER} b'x-new' {IN_VALUE}")]
 
 
@@ -630,11 +634,11 @@ def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
 ) -> None:
     """Names and values found clean are remembered to skip their scan next time; the memory
     is bounded, and holds neither long values nor anything with a line breaker."""
-    from lambda_asgi import cycle
+    from lambda_asgi import _exchange
 
-    long_value = b"v" * (cycle._MAX_CLEAN_SIZE + 1)
+    long_value = b"v" * (_exchange._MAX_CLEAN_SIZE + 1)
     replies: list[list[tuple[bytes, bytes]]] = [
-        *([(b"x-id", str(number).encode())] for number in range(cycle._MAX_CLEAN + 10)),
+        *([(b"x-id", str(number).encode())] for number in range(_exchange._MAX_CLEAN + 10)),
         [(b"x-long", long_value)],
         [(b"x-long", long_value)],
         [(b"x-long", long_value[:-1] + b"\r")],
@@ -649,10 +653,10 @@ def test_clean_headers_are_remembered_boundedly_and_long_values_always_scanned(
         results.append(serve(app)["statusCode"])
 
     assert results == [200] * (len(replies) - 1) + [500]
-    assert len(cycle._clean) <= cycle._MAX_CLEAN
-    assert long_value not in cycle._clean
-    assert len(cycle._clean_pairs) <= cycle._MAX_CLEAN
-    assert (b"x-long", long_value) not in cycle._clean_pairs
+    assert len(_exchange._clean) <= _exchange._MAX_CLEAN
+    assert long_value not in _exchange._clean
+    assert len(_exchange._clean_pairs) <= _exchange._MAX_CLEAN
+    assert (b"x-long", long_value) not in _exchange._clean_pairs
     assert logged() == [violation(f"{BREAKER} b'x-long' {IN_VALUE}")]
 
 
@@ -664,25 +668,27 @@ _CLEAN_BYTES = st.binary(max_size=600).filter(lambda raw: not set(raw) & {10, 13
 def test_pairs_remembered_clean_are_short(pairs: list[tuple[bytes, bytes]]) -> None:
     """The Adapter's size bound counts SHORT_PAIR bytes for a header it finds remembered clean
     (all_known_clean) instead of looking at it: no longer pair is ever remembered."""
-    from lambda_asgi import cycle
+    from lambda_asgi import _exchange
 
-    assert cycle._checked_headers(pairs) == pairs
-    assert all(len(name) + len(value) <= cycle.SHORT_PAIR for name, value in cycle._clean_pairs)
-    short = [pair for pair in pairs if len(pair[0]) + len(pair[1]) <= cycle.SHORT_PAIR]
-    assert cycle.all_known_clean(pairs) is (len(short) == len(pairs))
+    assert _exchange.checked_headers(pairs) == pairs
+    assert all(
+        len(name) + len(value) <= _exchange.SHORT_PAIR for name, value in _exchange._clean_pairs
+    )
+    short = [pair for pair in pairs if len(pair[0]) + len(pair[1]) <= _exchange.SHORT_PAIR]
+    assert _exchange.all_known_clean(pairs) is (len(short) == len(pairs))
 
 
 def test_a_response_of_more_pairs_than_the_memory_holds_is_not_remembered(
     serve: Serve, logged: Logged
 ) -> None:
-    from lambda_asgi import cycle
+    from lambda_asgi import _exchange
 
-    many = [(f"x-n-{number:05d}".encode(), b"1") for number in range(cycle._MAX_CLEAN + 1)]
+    many = [(f"x-n-{number:05d}".encode(), b"1") for number in range(_exchange._MAX_CLEAN + 1)]
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send(start(headers=many))
         await send({"type": "http.response.body", "body": b""})
 
     assert serve(app)["statusCode"] == 200
-    assert len(cycle._clean_pairs) <= cycle._MAX_CLEAN
+    assert len(_exchange._clean_pairs) <= _exchange._MAX_CLEAN
     assert logged() == []
