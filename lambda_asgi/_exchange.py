@@ -8,17 +8,18 @@ Synchronous code only, compiled in the wheels for Lambda; the request cycle's co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from ._model import Response
 from ._types import Headers
 from .exceptions import ProtocolError
 
-_BODY_KINDS = (bytes, bytearray, memoryview)
+_BODY_KINDS: Final = (bytes, bytearray, memoryview)
 
 # Where a response is: what the app may send next.
-BEFORE_START = 0
-STARTED = 1
-COMPLETE = 2
+BEFORE_START: Final = 0
+STARTED: Final = 1
+COMPLETE: Final = 2
 
 
 class Exchange:
@@ -65,9 +66,9 @@ class Exchange:
             return None
         raise ProtocolError(_out_of_order(phase, kind))
 
-    def body(self) -> bytes:
-        """The body chunks kept, joined."""
-        return b"".join(self.chunks)
+    def response(self) -> Response:
+        """The response as recorded, its body the chunks kept."""
+        return Response(self.status, self.headers, b"".join(self.chunks))
 
 
 def checked_headers(headers: Any) -> Headers:
@@ -118,11 +119,11 @@ def checked_headers(headers: Any) -> Headers:
 # may differ on every response, and in size: longer values are scanned every time. Whole
 # pairs found clean are remembered as well (tuples of exact bytes, short values only), so a
 # response of only known pairs is checked by one C call.
-_LINE_BREAKERS = b"\r\n\0"
-_clean: set[bytes] = set()
-_clean_pairs: set[tuple[bytes, bytes]] = set()
-_MAX_CLEAN = 1024
-_MAX_CLEAN_SIZE = 256
+_LINE_BREAKERS: Final = b"\r\n\0"
+_clean: Final[set[bytes]] = set()
+_clean_pairs: Final[set[tuple[bytes, bytes]]] = set()
+_MAX_CLEAN: Final = 1024
+_MAX_CLEAN_SIZE: Final = 256
 
 
 def _remember_pairs(checked: Headers) -> None:
@@ -135,10 +136,10 @@ def _remember_pairs(checked: Headers) -> None:
             _clean_pairs.add(pair)
 
 
-SHORT_PAIR = 2 * _MAX_CLEAN_SIZE
+SHORT_PAIR: Final = 2 * _MAX_CLEAN_SIZE
 """Bytes a header pair remembered clean has at most, its name and value together."""
 
-all_known_clean = _clean_pairs.issuperset
+all_known_clean: Final = _clean_pairs.issuperset
 """Whether every pair of some response headers (tuples of bytes) is one remembered clean:
 the headers then have at most :data:`SHORT_PAIR` bytes each."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from asyncio import _get_running_loop
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import _loop
 from ._exchange import SHORT_PAIR, all_known_clean
@@ -32,13 +32,13 @@ if TYPE_CHECKING:
     from .adapter import Adapter
 
 # The most JSON a header pair the cycle remembered clean can take up in a result.
-_SHORT_HEADER_WORST = PER_HEADER + HEADER_WORST * SHORT_PAIR
+_SHORT_HEADER_WORST: Final = PER_HEADER + HEADER_WORST * SHORT_PAIR
 # What a source's to_scope raises for an event it cannot make a request of: a bad request
 # (InvalidRequestError), or a malformed event (a wrong type or a missing key deep inside).
-MALFORMED = (InvalidRequestError, KeyError, TypeError, AttributeError, ValueError)
-_BUILT_IN = frozenset(SOURCES)
+MALFORMED: Final = (InvalidRequestError, KeyError, TypeError, AttributeError, ValueError)
+_BUILT_IN: Final = frozenset(SOURCES)
 # The built-in sources whose result limit is one number (all but Lambda@Edge's), by source.
-FIXED_LIMITS: dict[Source, int] = {
+FIXED_LIMITS: Final[dict[Source, int]] = {
     source: source.response_limit for source in SOURCES if isinstance(source.response_limit, int)
 }
 

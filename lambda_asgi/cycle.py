@@ -134,7 +134,7 @@ async def run_http(
             forget(app_task, tasks)
         if stop is not None:
             stop.stop()
-    return Response(exchange.status, exchange.headers, exchange.body())
+    return exchange.response()
 
 
 class _Waiting:

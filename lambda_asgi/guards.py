@@ -23,22 +23,22 @@ deadline, and the cancellation becomes a 504.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 if TYPE_CHECKING:
     from ._types import Headers
 
 # Worst-case bytes of JSON per character: "\\u001f" for an ASCII control character, a
 # surrogate pair "\\ud83d\\ude00" for a character outside the BMP.
-ASCII_WORST = 6
-_ANY_WORST = 12
+ASCII_WORST: Final = 6
+_ANY_WORST: Final = 12
 # JSON punctuation per header (quotes, colon, comma, brackets, and Lambda@Edge's "key"/"value"
 # wrappers), plus room for the fixed keys, the status and its description.
-PER_HEADER = 64
-FIXED = 512
+PER_HEADER: Final = 64
+FIXED: Final = 512
 # Worst JSON bytes per header byte: every character at its worst, and twice over, as
 # Lambda@Edge results write each name twice (the lowercase map key and the "key" field).
-HEADER_WORST = 2 * _ANY_WORST
+HEADER_WORST: Final = 2 * _ANY_WORST
 
 
 class Oversize(NamedTuple):

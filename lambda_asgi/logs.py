@@ -16,14 +16,14 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
-access_logger = logging.getLogger("lambda_asgi.access")
+access_logger: Final = logging.getLogger("lambda_asgi.access")
 
-request_id: ContextVar[str | None] = ContextVar("lambda_asgi_request_id", default=None)
+request_id: Final[ContextVar[str | None]] = ContextVar("lambda_asgi_request_id", default=None)
 """The ``aws_request_id`` of the invocation being served, set by lambda_asgi's runtime."""
 
-trace_id: ContextVar[str | None] = ContextVar("lambda_asgi_trace_id", default=None)
+trace_id: Final[ContextVar[str | None]] = ContextVar("lambda_asgi_trace_id", default=None)
 """The X-Ray trace header of the invocation being served (``Root=1-...;Parent=...``), set by
 lambda_asgi's runtime; under the managed runtime ``_X_AMZN_TRACE_ID`` carries it."""
 
@@ -33,7 +33,7 @@ def current_trace_id() -> str | None:
     return trace_id.get() or os.environ.get("_X_AMZN_TRACE_ID") or None
 
 
-_LAMBDA_KEYS = (
+_LAMBDA_KEYS: Final = (
     "source",
     "request_id",
     "function_arn",

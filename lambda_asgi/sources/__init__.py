@@ -15,7 +15,7 @@ and what the event looks like when we can tell.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from .._model import SYNC_RESPONSE_LIMIT, Config, Response, Source
 from .._types import LambdaContext
@@ -29,7 +29,7 @@ from .rest import HTTP_API_V1, REST
 # by the first event that needs them (most functions never see one, so never pay to import
 # them). Each module fills its Source in when loaded; until then, each entry loads it.
 
-REQUEST_EVENTS = ("viewer-request", "origin-request")
+REQUEST_EVENTS: Final = ("viewer-request", "origin-request")
 """The Lambda@Edge triggers that carry a request for the app."""
 
 
@@ -68,10 +68,10 @@ def is_lattice_v1(event: Mapping[str, Any]) -> bool:
     return "raw_path" in event and "method" in event and "httpMethod" not in event
 
 
-WEBSOCKET_EVENTS = ("CONNECT", "MESSAGE", "DISCONNECT")
+WEBSOCKET_EVENTS: Final = ("CONNECT", "MESSAGE", "DISCONNECT")
 """The ``requestContext.eventType`` values of API Gateway WebSocket events."""
 
-END_OF_INVOCATION = 4999
+END_OF_INVOCATION: Final = 4999
 """The ``websocket.disconnect`` code that ends a WebSocket invocation while the connection
 stays open (a private-use close code, RFC 6455 section 7.4.2). A real disconnect arrives in
 its own ``$disconnect`` invocation with the code AWS reports (1000, 1001, 1005, 1006 ...)."""
@@ -133,12 +133,12 @@ def _deferred(
     return source
 
 
-WEBSOCKET = _deferred("websocket", is_websocket_event, "websocket", SYNC_RESPONSE_LIMIT)
-EDGE = _deferred("edge", is_edge, "edge")  # its limit depends on the trigger
-LATTICE = _deferred("lattice", is_lattice, "lattice", SYNC_RESPONSE_LIMIT)
-LATTICE_V1 = _deferred("lattice_v1", is_lattice_v1, "lattice", SYNC_RESPONSE_LIMIT)
+WEBSOCKET: Final = _deferred("websocket", is_websocket_event, "websocket", SYNC_RESPONSE_LIMIT)
+EDGE: Final = _deferred("edge", is_edge, "edge")  # its limit depends on the trigger
+LATTICE: Final = _deferred("lattice", is_lattice, "lattice", SYNC_RESPONSE_LIMIT)
+LATTICE_V1: Final = _deferred("lattice_v1", is_lattice_v1, "lattice", SYNC_RESPONSE_LIMIT)
 
-SOURCES: tuple[Source, ...] = (
+SOURCES: Final[tuple[Source, ...]] = (
     WEBSOCKET,
     ALB,
     REST,
@@ -168,7 +168,7 @@ def detect(event: Any, sources: tuple[Source, ...] = SOURCES) -> Source:
     raise UnsupportedEventError(keys, (source.name for source in sources), describe(event))
 
 
-_LAST = (EDGE, LATTICE, LATTICE_V1)
+_LAST: Final = (EDGE, LATTICE, LATTICE_V1)
 
 
 def detect_built_in(event: Any) -> Source | None:
@@ -202,7 +202,7 @@ def detect_built_in(event: Any) -> Source | None:
     return None
 
 
-_JSON_TYPES = {
+_JSON_TYPES: Final = {
     type(None): "null",
     str: "string",
     list: "array",
@@ -212,15 +212,15 @@ _JSON_TYPES = {
 }
 
 
-_EVENTS_HINT = (
+_EVENTS_HINT: Final = (
     "Adapter(app, events_path='/events') delivers such events to the app as a POST to that path"
 )
 
-_DIRECT_HINT = "Adapter(app, events_path='/events') delivers direct invokes to the app"
+_DIRECT_HINT: Final = "Adapter(app, events_path='/events') delivers direct invokes to the app"
 
 
 # Invocations that are not requests, by top-level keys they always carry.
-_ENVELOPES = (
+_ENVELOPES: Final = (
     (("messageVersion", "agent", "actionGroup"), "an Amazon Bedrock agent action group call"),
     (("arguments", "info"), "an AWS AppSync direct Lambda resolver call"),
     (("authorizationToken", "methodArn"), "an API Gateway Lambda authorizer call"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config
 from ..exceptions import InvalidRequestError
@@ -17,20 +17,22 @@ from ._response import header_text
 if TYPE_CHECKING:
     from .._types import Headers, HTTPScope
 
-_HTTP_VERSIONS = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
+_HTTP_VERSIONS: Final = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2"}
 
 # What a client may leave unencoded inside a query string; everything else (space, non-ASCII,
 # '#') is percent-encoded. '%' is kept so existing escapes stay single-encoded.
-_QUERY_SAFE = "%+=/:@!$'()*,;~?[]"
+_QUERY_SAFE: Final = "%+=/:@!$'()*,;~?[]"
 
 
 # -- Percent-encoding and -decoding of URL paths and queries (RFC 3986), UTF-8 based: what the
 # sources need of urllib.parse's quote/unquote, without the few milliseconds of cold start
 # that importing urllib.parse (and the ipaddress module it pulls in) costs.
 
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
-_tables: dict[str, list[str]] = {}
+_HEXDIGITS: Final = frozenset("0123456789abcdefABCDEF")
+_UNRESERVED: Final = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+)
+_tables: Final[dict[str, list[str]]] = {}
 
 
 def _table(safe: str) -> list[str]:
@@ -98,8 +100,8 @@ def is_durable(event: Any) -> bool:
 # Header name as the event spells it -> lowercase bytes. Names repeat on every request, and an
 # event's names are its dict keys, whose hashes are already known, so one lookup replaces a
 # lower() and an encode() per header. Bounded, as names are the client's to choose.
-_names: dict[str, bytes] = {}
-_MAX_NAMES = 1024
+_names: Final[dict[str, bytes]] = {}
+_MAX_NAMES: Final = 1024
 
 
 def header_name(name: Any) -> bytes:
@@ -141,7 +143,7 @@ def _known_pairs(items: Iterable[tuple[Any, Any]]) -> Headers | None:
 
 # Header names that are lowercase strings already -> their bytes. HTTP API 2.0, Function URLs,
 # ALB and VPC Lattice send every name that way; a name found here is known to be lowercase.
-_lower_names: dict[str, bytes] = {}
+_lower_names: Final[dict[str, bytes]] = {}
 
 
 def lowercase_headers(raw: Any) -> Headers | None:
@@ -272,7 +274,7 @@ def add_content_length(headers: Headers, has_length: bool, body: bytes) -> None:
         headers.append((b"content-length", str(len(body)).encode("ascii")))
 
 
-_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
+_WHITESPACE: Final = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
 
 
 def _text(value: str | bytes) -> str:
@@ -335,7 +337,7 @@ def server_of(
 
 
 Endpoint = tuple[str, "tuple[str, int | None] | None"]
-_endpoints: dict[tuple[Any, ...], Endpoint] = {}
+_endpoints: Final[dict[tuple[Any, ...], Endpoint]] = {}
 
 
 def endpoint(
@@ -413,7 +415,7 @@ def strip_prefix(path: str, prefix: str) -> str | None:
     return rest if rest[0] == "/" else None
 
 
-_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+_AWS_DOMAINS: Final = (".amazonaws.com", ".amazonaws.com.cn")
 
 
 def management_endpoint(request_context: Mapping[str, Any], region: str | None) -> str | None:
@@ -459,7 +461,7 @@ def event_path(value: Any) -> str:
     return value
 
 
-_raw_roots: dict[str, bytes] = {}
+_raw_roots: Final[dict[str, bytes]] = {}
 
 
 def _raw_root(root_path: str) -> bytes:

@@ -5,14 +5,14 @@ setting ``Set-Cookie`` apart, and choosing between a text and a base64 body.
 from __future__ import annotations
 
 from base64 import b64encode
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._model import Config
 
 if TYPE_CHECKING:
     from .._types import Headers
 
-_TEXT_TYPES = frozenset(
+_TEXT_TYPES: Final = frozenset(
     {
         "application/json",
         "application/javascript",
@@ -32,7 +32,7 @@ _TEXT_TYPES = frozenset(
 # The reason phrases of RFC 9110 (and, for the codes it does not define, of the IANA status
 # code registry), fixed here rather than read from http.HTTPStatus, whose phrases changed in
 # Python 3.13 (413, 414, 416, 422): the same response must read the same on every runtime.
-PHRASES: dict[int, str] = {
+PHRASES: Final[dict[int, str]] = {
     100: "Continue",
     101: "Switching Protocols",
     102: "Processing",
@@ -119,7 +119,7 @@ is set apart."""
 
 # What a response header name is to the folding: most are plain; three are set apart.
 _PLAIN, _SET_COOKIE, _CONTENT_TYPE, _CONTENT_ENCODING = 0, 1, 2, 3
-_KINDS = {
+_KINDS: Final = {
     "set-cookie": _SET_COOKIE,
     "content-type": _CONTENT_TYPE,
     "content-encoding": _CONTENT_ENCODING,
@@ -127,8 +127,8 @@ _KINDS = {
 
 # An app's header name bytes -> (the name as text, lowercased, its kind): apps send the same
 # few names (mostly bytes literals, whose hashes are known) on every response. Bounded.
-_names: dict[bytes, tuple[str, str, int]] = {}
-_MAX_NAMES = 512
+_names: Final[dict[bytes, tuple[str, str, int]]] = {}
+_MAX_NAMES: Final = 512
 
 
 def _name(raw: bytes) -> tuple[str, str, int]:

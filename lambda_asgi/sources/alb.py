@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config, Response, Source
 from .._types import LambdaContext
@@ -35,7 +35,7 @@ from ._request import (
 )
 from ._response import encode_body, fold_headers, grouped, joined, reason_phrase
 
-logger = logging.getLogger("lambda_asgi")
+logger: Final = logging.getLogger("lambda_asgi")
 
 
 def is_alb(event: Mapping[str, Any]) -> bool:
@@ -96,7 +96,7 @@ def to_scope(
     return scope, body
 
 
-_descriptions: dict[int, str] = {}
+_descriptions: Final[dict[int, str]] = {}
 
 
 def status_description(status: int) -> str:
@@ -136,7 +136,7 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     return result
 
 
-RESPONSE_LIMIT = 1024 * 1024
+RESPONSE_LIMIT: Final = 1024 * 1024
 """ALB takes at most 1 MB of response JSON from a Lambda target (6 MB elsewhere)."""
 
-ALB = Source("alb", is_alb, to_scope, to_response, response_limit=RESPONSE_LIMIT)
+ALB: Final = Source("alb", is_alb, to_scope, to_response, response_limit=RESPONSE_LIMIT)

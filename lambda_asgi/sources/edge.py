@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config, Response
 from .._types import LambdaContext
@@ -63,13 +63,13 @@ from ._request import (
 )
 from ._response import encode_body, fold_headers, grouped, reason_phrase
 
-logger = logging.getLogger("lambda_asgi")
+logger: Final = logging.getLogger("lambda_asgi")
 
-VIEWER_LIMIT = 40 * 1024
-ORIGIN_LIMIT = 1024 * 1024
+VIEWER_LIMIT: Final = 40 * 1024
+ORIGIN_LIMIT: Final = 1024 * 1024
 
 # "Restrictions on all edge functions": headers a function can neither see nor add.
-_DISALLOWED = frozenset(
+_DISALLOWED: Final = frozenset(
     [
         "connection",
         "expect",
@@ -98,9 +98,9 @@ _DISALLOWED = frozenset(
         "x-real-ip",
     ]
 )
-_DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
+_DISALLOWED_PREFIXES: Final = ("x-amz-cf-", "x-edge-")
 # Read-only per event type: a function that sets one fails CloudFront's validation too.
-_READ_ONLY = {
+_READ_ONLY: Final = {
     "viewer-request": frozenset({"content-length", "host", "transfer-encoding", "via"}),
     "origin-request": frozenset(
         [
@@ -116,7 +116,7 @@ _READ_ONLY = {
         ]
     ),
 }
-_NO_BODY_STATUSES = (204, 304)
+_NO_BODY_STATUSES: Final = (204, 304)
 
 
 def _config(cf: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ must not be unquoted again) and puts a named stage in front of it; a Function UR
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config, Response, Source
 from .._types import LambdaContext
@@ -158,5 +158,5 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     }
 
 
-FUNCTION_URL = Source("function_url", is_function_url, function_url_to_scope, to_response)
-HTTP_API = Source("http_api", is_http_api, http_api_to_scope, to_response)
+FUNCTION_URL: Final = Source("function_url", is_function_url, function_url_to_scope, to_response)
+HTTP_API: Final = Source("http_api", is_http_api, http_api_to_scope, to_response)

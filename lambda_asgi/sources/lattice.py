@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config, Response
 from .._types import LambdaContext
@@ -56,7 +56,7 @@ from ._request import (
 )
 from ._response import encode_body, fold_headers, joined
 
-logger = logging.getLogger("lambda_asgi")
+logger: Final = logging.getLogger("lambda_asgi")
 
 
 def _values(values: Any) -> Iterable[Any]:
@@ -74,7 +74,7 @@ def _pairs(mapping: Any) -> list[tuple[Any, Any]]:
 
 # A comma that Lattice v1 put between two repeated Cookie headers: one followed by the next
 # cookie's name and "=". Commas inside a (non-conforming) cookie value are left alone.
-_JOINED_COOKIE = re.compile(r",\s*(?=[^\s=;,]+=)")
+_JOINED_COOKIE: Final = re.compile(r",\s*(?=[^\s=;,]+=)")
 
 
 def _cookie_split(value: Any) -> Any:

@@ -12,7 +12,7 @@ the path and puts a named stage in front of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._model import Config, Response, Source
 from .._types import LambdaContext
@@ -136,5 +136,5 @@ def to_response(response: Response, event: Mapping[str, Any], config: Config) ->
     }
 
 
-REST = Source("rest", is_rest, rest_to_scope, to_response)
-HTTP_API_V1 = Source("http_api_v1", is_http_api_v1, http_api_v1_to_scope, to_response)
+REST: Final = Source("rest", is_rest, rest_to_scope, to_response)
+HTTP_API_V1: Final = Source("http_api_v1", is_http_api_v1, http_api_v1_to_scope, to_response)
