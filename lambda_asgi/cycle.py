@@ -1,5 +1,6 @@
-"""One HTTP request cycle against the ASGI app: the ``receive``/``send`` pair, the checks that
-the app speaks the protocol, and the 500 answer when it does not.
+"""One HTTP request cycle against the ASGI app: the ``receive``/``send`` pair, the logging of an
+app that does not speak the protocol (the checks themselves are :mod:`lambda_asgi._exchange`'s),
+and the 500 answer when it does not.
 
 ``receive()`` hands over the whole body at once (Lambda delivers it buffered). Afterwards it
 answers ``http.disconnect`` as soon as the response is complete. Before that, a caller that
