@@ -102,12 +102,12 @@ async def run_http(
                 extra=_APP_FAULT,
             )
             raise
-        if chunk is not None:  # a body message for the sink
+        if chunk is not None and sink is not None:  # a body message for the sink
             if chunk:
                 if not streaming:
                     streaming = True
-                    await sink.start(exchange.status, exchange.headers)  # type: ignore[union-attr]
-                await sink.write(chunk)  # type: ignore[union-attr]
+                    await sink.start(exchange.status, exchange.headers)
+                await sink.write(chunk)
             if not message.get("more_body", False):
                 exchange.phase = COMPLETE
         if waiting is not None and exchange.phase == COMPLETE:

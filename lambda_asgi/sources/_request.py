@@ -120,24 +120,24 @@ def collect_headers(items: Iterable[tuple[Any, Any]]) -> tuple[Headers, Watched]
     """ASGI headers from ``(name, value)`` pairs, names lowercased, every value kept; and the
     last value of each name (``dict`` keeps the last of repeated keys). ``items`` must be
     iterable twice (a list, or a dict's items view)."""
-    headers = _known_pairs(items)
-    if headers is None:
+    try:
+        headers = _encoded(items, _names)
+    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
         headers = [(header_name(name), header_bytes(str(value))) for name, value in items]
     return headers, dict(headers)
 
 
-def _known_pairs(items: Iterable[tuple[Any, Any]]) -> Headers | None:
-    """The fast path of :func:`collect_headers`: every name one seen before and every value a
-    string within latin-1, as nearly all events' are; None for any other (typed as
-    :func:`_single_valued` is)."""
-    names = _names
+def _encoded(items: Iterable[tuple[Any, Any]], names: dict[str, bytes]) -> Headers:
+    """The fast path of header collection: every name one ``names`` knows and every value a
+    string within latin-1 (ASCII is the same bytes in UTF-8), as nearly all events' are.
+    Anything else raises: KeyError for an unknown name; for a value that is no string,
+    TypeError compiled (the annotated local is checked) or AttributeError as Python;
+    UnicodeEncodeError beyond latin-1. The annotated local also makes the compiled build
+    encode with a direct C call."""
     headers: Headers = []
-    try:
-        for name, value in items:
-            text: str = value
-            headers.append((names[name], text.encode("latin-1")))
-    except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError):
-        return None
+    for name, value in items:
+        text: str = value
+        headers.append((names[name], text.encode("latin-1")))
     return headers
 
 
@@ -153,17 +153,12 @@ def lowercase_headers(raw: Any) -> Headers | None:
     itself is the lookup by lowercase name: no second mapping to build per request."""
     if type(raw) is not dict:
         return None
-    names = _lower_names
-    headers: Headers = []
     try:
-        for name, value in raw.items():
-            text: str = value
-            headers.append((names[name], text.encode("latin-1")))
+        return _encoded(raw.items(), _lower_names)
     except KeyError:
         return lowercase_headers(raw) if _learn_lowercase(raw) else None
     except (TypeError, UnicodeEncodeError, AttributeError):
         return None
-    return headers
 
 
 def _learn_lowercase(raw: dict[Any, Any]) -> bool:
@@ -206,11 +201,8 @@ def collect_multi_headers(headers: Any) -> tuple[Headers, Watched]:
 
 
 def _single_valued(headers: dict[Any, Any]) -> Headers | None:
-    """The fast path of :func:`collect_multi_headers`: every entry a list of one string within
-    latin-1 (ASCII is the same bytes in UTF-8), under a name seen before; None for any other.
-    The annotated local makes the compiled build check the value's type (TypeError) and
-    encode it with a direct C call; the Python build only binds it (AttributeError for a
-    value that is no string)."""
+    """The fast path of :func:`collect_multi_headers`: :func:`_encoded`'s, for entries that are
+    each a list of one value; None for any other event."""
     names = _names
     pairs: Headers = []
     try:
